@@ -1,0 +1,1 @@
+"""Persistence: table definitions, database connection and the unit of work."""
