@@ -1,4 +1,5 @@
 """Settings, read from the environment (``PLUSMA_*``) with embedded defaults."""
+
 from __future__ import annotations
 
 import os

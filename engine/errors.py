@@ -1,4 +1,5 @@
 """Errors the engine raises; entry points map them to their own shapes (HTTP status, exit code)."""
+
 from __future__ import annotations
 
 

@@ -3,6 +3,7 @@
 One ``UnitOfWork`` is one transaction: a service method opens it, reads and writes through its
 connection, and it commits only if the block ends without an exception.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """Schema upgrades through Alembic; the schema comes only from ``migrations/``."""
+
 from __future__ import annotations
 
 from alembic import command

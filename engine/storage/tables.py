@@ -3,6 +3,7 @@
 Alembic migrations in ``migrations/`` create this schema; this module is the code's view of it.
 Core (not the ORM) keeps the hot path — one instance row, a few task rows — cheap.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (

@@ -1,0 +1,36 @@
+"""The process engine: one object that wires the services over one database."""
+
+from __future__ import annotations
+
+from engine.clock import Clock
+from engine.config import Settings
+from engine.serialization import Serializer
+from engine.services.definitions import DefinitionService, SpecCache
+from engine.services.deployments import DeploymentService
+from engine.services.history import HistoryService
+from engine.services.instance_store import InstanceStore
+from engine.services.instances import InstanceService
+from engine.services.tasks import TaskService
+from engine.services.users import UserService
+from engine.storage.database import Database
+
+
+class ProcessEngine:
+    """Entry points (REST API, CLI, tests) reach every capability through this."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.db = Database(settings.database_url, pool_size=settings.pool_size)
+        self.serializer = Serializer()
+        self.specs = SpecCache(self.db, self.serializer, settings.spec_cache_size)
+        store = InstanceStore(self.serializer, self.specs)
+        self.definitions = DefinitionService(self.db)
+        self.deployments = DeploymentService(self.db, self.serializer, self.specs, self.clock)
+        self.instances = InstanceService(self.db, store, self.serializer, self.clock)
+        self.tasks = TaskService(self.db, store, self.definitions, self.serializer, self.clock)
+        self.history = HistoryService(self.db)
+        self.users = UserService(self.db, settings.auth_cache_seconds)
+
+    def close(self) -> None:
+        self.db.dispose()

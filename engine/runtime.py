@@ -1,0 +1,286 @@
+"""Running one process instance: start it, advance it, and say what changed.
+
+Pure SpiffWorkflow work, no database: the service layer loads state, calls these functions and
+stores what they return (the new state, the open user tasks, the history events) in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import BadRequest, Conflict, PlusmaError, ScriptError
+from engine.parsing.camunda import PlusmaUserTask
+from engine.scripting import create_script_engine
+
+_script_engine = create_script_engine()
+
+_OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+class ProcessError(PlusmaError):
+    """The process could not advance: a script, condition or model error at run time."""
+
+    camunda_type = "ProcessEngineException"
+
+    def __init__(self, message: str, element_id: str | None = None) -> None:
+        self.element_id = element_id
+        super().__init__(message)
+
+
+@dataclass
+class HistoryEntry:
+    """One event for the history table; the service adds instance and time columns."""
+
+    event_type: str
+    activity_id: str | None = None
+    activity_name: str | None = None
+    activity_type: str | None = None
+    activity_instance_id: str | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass
+class Step:
+    """What one advance of an instance changed."""
+
+    history: list[HistoryEntry] = field(default_factory=list)
+    #: Open user tasks after the step (all of them, not only new ones).
+    user_tasks: list[Task] = field(default_factory=list)
+    completed: bool = False
+
+
+def activity_type(task: Task) -> str:
+    """Camunda's activity type name (``userTask``, ``exclusiveGateway``...) for a task."""
+    name = type(task.task_spec).__name__
+    if isinstance(task.task_spec, PlusmaUserTask):
+        return "userTask"
+    name = name.removeprefix("Bpmn").removeprefix("Camunda")
+    return name[0].lower() + name[1:]
+
+
+def _is_bpmn_element(task: Task) -> bool:
+    # SpiffWorkflow adds internal tasks (Root, Start, End) that have no BPMN element.
+    return getattr(task.task_spec, "bpmn_id", None) is not None
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> Iterable[Task]:
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def _snapshot(workflow: BpmnWorkflow) -> dict[UUID, int]:
+    return {task.id: task.state for task in _all_tasks(workflow)}
+
+
+def _entry(event_type: str, task: Task, data: dict[str, Any] | None = None) -> HistoryEntry:
+    spec = task.task_spec
+    return HistoryEntry(
+        event_type=event_type,
+        activity_id=spec.bpmn_id,
+        activity_name=spec.bpmn_name,
+        activity_type=activity_type(task),
+        activity_instance_id=str(task.id),
+        data=data,
+    )
+
+
+def _diff(before: dict[UUID, int], workflow: BpmnWorkflow) -> list[HistoryEntry]:
+    """History entries for every BPMN element whose state changed since ``before``."""
+    entries: list[HistoryEntry] = []
+    for task in _all_tasks(workflow):
+        if not _is_bpmn_element(task):
+            continue
+        old = before.get(task.id)
+        new = task.state
+        if old == new:
+            continue
+        was_open = old is not None and old & _OPEN
+        if new & _OPEN and not was_open:
+            entries.append(_entry("activity_started", task))
+        elif new == TaskState.COMPLETED:
+            data = None
+            if len(task.children) > 1 or "Gateway" in type(task.task_spec).__name__:
+                # The path a gateway took: the elements its outgoing tokens reached.
+                data = {
+                    "taken": [
+                        {"activityId": c.task_spec.bpmn_id, "activityName": c.task_spec.bpmn_name}
+                        for c in task.children
+                        if _is_bpmn_element(c)
+                    ]
+                }
+            entries.append(_entry("activity_completed", task, data))
+        elif new == TaskState.CANCELLED and was_open:
+            entries.append(_entry("activity_cancelled", task))
+    return entries
+
+
+def open_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    return [
+        t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if isinstance(t.task_spec, PlusmaUserTask)
+    ]
+
+
+def _run(workflow: BpmnWorkflow, action) -> Step:  # noqa: ANN001
+    before = _snapshot(workflow)
+    try:
+        action()
+        workflow.do_engine_steps()
+    except ScriptError:
+        raise
+    except SpiffWorkflowException as error:
+        raise _process_error(error) from error
+    step = Step(history=_diff(before, workflow), user_tasks=open_user_tasks(workflow))
+    step.completed = workflow.is_completed()
+    return step
+
+
+def _process_error(error: SpiffWorkflowException) -> PlusmaError:
+    cause = error.__cause__ or getattr(error, "exception", None)
+    # The sandbox's ScriptError already names the element; keep it as the error users see.
+    while cause is not None and not isinstance(cause, ScriptError):
+        cause = cause.__cause__
+    if isinstance(cause, ScriptError):
+        return cause
+    element = None
+    if isinstance(error, WorkflowException) and error.task_spec is not None:
+        element = getattr(error.task_spec, "bpmn_id", None) or error.task_spec.name
+    detail = str(error).strip()
+    where = f"element '{element}': " if element else ""
+    return ProcessError(f"{where}{detail}", element)
+
+
+def new_workflow(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine)
+    return workflow
+
+
+def attach(workflow: BpmnWorkflow) -> BpmnWorkflow:
+    """Give a deserialized workflow its (unserialized) script engine."""
+    workflow.script_engine = _script_engine
+    return workflow
+
+
+def start(workflow: BpmnWorkflow, variables: dict[str, Any]) -> Step:
+    """Run a new instance with its start variables to its first wait state."""
+    start_task = workflow.get_next_task(state=TaskState.READY)
+
+    def seed() -> None:
+        start_task.data.update(variables)
+
+    return _run(workflow, seed)
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except Exception as error:  # noqa: BLE001 - SpiffWorkflow raises its own lookup errors
+        raise BadRequest(f"Task {task_id} is not part of this instance's state") from error
+
+
+def complete_user_task(workflow: BpmnWorkflow, task_id: str, variables: dict[str, Any]) -> Step:
+    """Complete an open user task with the given variables and run on to the next wait state."""
+    task = find_task(workflow, task_id)
+    if task.state in (TaskState.COMPLETED, TaskState.CANCELLED):
+        # Read after a concurrent completion committed: the same outcome as a stale version.
+        raise Conflict(f"Task {task_id} was {TaskState.get_name(task.state).lower()} meanwhile")
+    if task.state != TaskState.READY:
+        raise BadRequest(f"Task {task_id} is {TaskState.get_name(task.state)}, not open")
+
+    def run_task() -> None:
+        task.data.update(variables)
+        task.run()
+
+    step = _run(workflow, run_task)
+    return step
+
+
+def cancel(workflow: BpmnWorkflow) -> Step:
+    return _run(workflow, workflow.cancel)
+
+
+def process_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The instance's variables as Camunda shows them: one flat view of its data.
+
+    Data travels with tokens in SpiffWorkflow; the instance's variables are the data of its open
+    tasks (merged, in tree order) or, once nothing is open, of the task that ran last.
+    """
+    merged: dict[str, Any] = dict(workflow.data)
+    open_tasks = [t for t in workflow.get_tasks(state=_OPEN) if _is_bpmn_element(t)]
+    if open_tasks:
+        for task in open_tasks:
+            merged.update(task.data)
+    elif workflow.last_task is not None:
+        merged.update(workflow.last_task.data)
+    return {k: v for k, v in merged.items() if not callable(v)}
+
+
+@dataclass(frozen=True)
+class UserTaskRow:
+    """What the task table stores for one open user task."""
+
+    id: str
+    task_definition_key: str
+    name: str | None
+    description: str | None
+    assignee: str | None
+    candidate_groups: tuple[str, ...]
+    candidate_users: tuple[str, ...]
+    priority: int
+    form_key: str | None
+    form_ref: str | None
+    due: datetime | None
+
+
+def _literal(value: str | None) -> str | None:
+    # ${...} expressions are evaluated in a later release; a literal is used as it is.
+    if not value or "${" in value or "#{" in value:
+        return None
+    return value
+
+
+def user_task_row(task: Task) -> UserTaskRow:
+    spec: PlusmaUserTask = task.task_spec
+    groups = tuple(spec.candidate_groups or ())
+    users = tuple(spec.candidate_users or ())
+    assignee = _literal(spec.assignee)
+    if not groups and not users and not assignee and spec.lane:
+        # A lane names the role that does the work: its members are the candidates.
+        groups = (spec.lane,)
+    priority_text = _literal(spec.priority)
+    priority = int(priority_text) if priority_text and priority_text.strip().lstrip("-").isdigit() else 50
+    due = None
+    due_text = _literal(spec.due_date)
+    if due_text:
+        from engine.variables import parse_date
+
+        try:
+            due = parse_date(due_text)
+        except ValueError:
+            due = None
+    return UserTaskRow(
+        id=str(task.id),
+        task_definition_key=spec.bpmn_id,
+        name=spec.bpmn_name,
+        description=getattr(spec, "documentation", None),
+        assignee=assignee,
+        candidate_groups=groups,
+        candidate_users=users,
+        priority=priority,
+        form_key=spec.form.key if spec.form is not None else None,
+        form_ref=spec.form_ref,
+        due=due,
+    )

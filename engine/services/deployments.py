@@ -1,0 +1,256 @@
+"""Deploying BPMN, DMN and form files as new, immutable definition versions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine.clock import Clock
+from engine.errors import BadRequest, Forbidden, InvalidModel, ModelProblem, NotFound
+from engine.identity import Principal
+from engine.parsing import MAX_FILE_BYTES, parse_deployment
+from engine.runtime import HistoryEntry
+from engine.serialization import Serializer
+from engine.services import history
+from engine.services.definitions import SpecCache
+from engine.storage.database import Database
+from engine.storage.tables import deployment, form_definition, process_definition, resource
+
+#: How many files one deployment may hold.
+MAX_FILES = 200
+_DURATION_DAYS = re.compile(r"^P(\d+)D$")
+
+
+@dataclass
+class DeploymentResult:
+    deployment: dict[str, Any]
+    #: Definitions this deployment created (new versions only).
+    process_definitions: list[dict[str, Any]] = field(default_factory=list)
+    #: True when nothing changed and duplicate filtering returned an earlier deployment.
+    duplicate: bool = False
+
+
+def _sha256(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+    return digest.hexdigest()
+
+
+def _ttl_days(value: Any) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    match = _DURATION_DAYS.match(text)
+    return int(match.group(1)) if match else None
+
+
+class DeploymentService:
+    def __init__(self, db: Database, serializer: Serializer, specs: SpecCache, clock: Clock) -> None:
+        self.db = db
+        self.serializer = serializer
+        self.specs = specs
+        self.clock = clock
+
+    def deploy(
+        self,
+        files: Mapping[str, bytes],
+        *,
+        principal: Principal,
+        name: str | None = None,
+        source: str | None = None,
+        deploy_changed_only: bool = False,
+        enable_duplicate_filtering: bool = False,
+    ) -> DeploymentResult:
+        """Validate every file, then store changed definitions as new versions, all or nothing."""
+        if not principal.is_admin:
+            raise Forbidden(f"User '{principal.user_id}' may not deploy: deploying needs the 'admin' group")
+        if not files:
+            raise BadRequest("A deployment needs at least one .bpmn, .dmn or .form file")
+        if len(files) > MAX_FILES:
+            raise BadRequest(f"A deployment may hold at most {MAX_FILES} files, not {len(files)}")
+        too_big = [
+            ModelProblem(n, f"file is {len(c)} bytes; the limit is {MAX_FILE_BYTES} bytes")
+            for n, c in files.items()
+            if len(c) > MAX_FILE_BYTES
+        ]
+        if too_big:
+            raise InvalidModel(too_big)
+
+        with self.db.transaction(write=False) as uow:
+            known_forms = set(uow.execute(select(form_definition.c.form_key).distinct()).scalars())
+        parsed = parse_deployment(files, known_forms)
+
+        now = self.clock.now()
+        deployment_id = str(uuid.uuid4())
+        with self.db.transaction() as uow:
+            new_definitions: list[dict[str, Any]] = []
+            changed_resources: set[str] = set()
+            spec_entries = {}
+            for process in parsed.processes:
+                spec_json = self.serializer.spec_to_json(process.spec, process.subprocess_specs)
+                digest = _sha256(files[process.resource_name], spec_json)
+                latest = uow.execute(
+                    select(process_definition.c.version, process_definition.c.sha256)
+                    .where(process_definition.c.key == process.key)
+                    .order_by(process_definition.c.version.desc())
+                    .limit(1)
+                ).first()
+                if latest is not None and latest.sha256 == digest:
+                    continue
+                version = (latest.version if latest else 0) + 1
+                definition_id = f"{process.key}:{version}:{uuid.uuid4()}"
+                new_definitions.append(
+                    {
+                        "id": definition_id,
+                        "key": process.key,
+                        "version": version,
+                        "name": process.name,
+                        "deployment_id": deployment_id,
+                        "resource_name": process.resource_name,
+                        "sha256": digest,
+                        "version_tag": process.version_tag,
+                        "history_time_to_live": _ttl_days(process.history_time_to_live),
+                        "starter_groups": list(process.starter_groups or []),
+                        "starter_users": list(process.starter_users or []),
+                        "spec": spec_json,
+                        "suspended": False,
+                    }
+                )
+                spec_entries[definition_id] = (process.spec, process.subprocess_specs)
+                changed_resources.add(process.resource_name)
+
+            new_forms = []
+            for form in parsed.forms:
+                digest = _sha256(files[form.resource_name])
+                latest = uow.execute(
+                    select(form_definition.c.version, form_definition.c.sha256)
+                    .where(form_definition.c.form_key == form.form_id)
+                    .order_by(form_definition.c.version.desc())
+                    .limit(1)
+                ).first()
+                if latest is not None and latest.sha256 == digest:
+                    continue
+                new_forms.append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "form_key": form.form_id,
+                        "version": (latest.version if latest else 0) + 1,
+                        "deployment_id": deployment_id,
+                        "resource_name": form.resource_name,
+                        "sha256": digest,
+                        "schema": form.schema,
+                    }
+                )
+                changed_resources.add(form.resource_name)
+
+            # A DMN file counts as changed when its bytes differ from the last deployed copy.
+            for decision_resource in {d.resource_name for d in parsed.decisions}:
+                digest = _sha256(files[decision_resource])
+                seen = uow.execute(
+                    select(func.count())
+                    .select_from(resource)
+                    .where(resource.c.name == decision_resource, resource.c.sha256 == digest)
+                ).scalar_one()
+                if not seen:
+                    changed_resources.add(decision_resource)
+
+            if not changed_resources and enable_duplicate_filtering:
+                # Camunda's duplicate filtering: nothing new, so answer with the earlier deployment.
+                previous = self._latest_deployment(uow, name)
+                if previous is not None:
+                    return DeploymentResult(deployment=previous, duplicate=True)
+
+            row = {
+                "id": deployment_id,
+                "name": name,
+                "source": source,
+                "deployment_time": now,
+                "deployed_by": principal.user_id,
+            }
+            uow.execute(deployment.insert(), row)
+            stored = [n for n in files if not deploy_changed_only or n in changed_resources]
+            uow.execute(
+                resource.insert(),
+                [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "deployment_id": deployment_id,
+                        "name": n,
+                        "sha256": _sha256(files[n]),
+                        "content": files[n],
+                    }
+                    for n in stored
+                ],
+            )
+            if new_definitions:
+                uow.execute(process_definition.insert(), new_definitions)
+            if new_forms:
+                uow.execute(form_definition.insert(), new_forms)
+            for definition in new_definitions:
+                history.append(
+                    uow,
+                    history.InstanceContext(None, definition["id"], definition["key"], deployment_id=deployment_id),
+                    [
+                        HistoryEntry(
+                            "deployed",
+                            data={"version": definition["version"], "resource": definition["resource_name"]},
+                        )
+                    ],
+                    timestamp=now,
+                    user_id=principal.user_id,
+                )
+            for definition_id, entry in spec_entries.items():
+                uow.after_commit.append(lambda d=definition_id, e=entry: self.specs.put(d, e))
+        for definition in new_definitions:
+            definition.pop("spec")
+        return DeploymentResult(deployment=row, process_definitions=new_definitions)
+
+    def _latest_deployment(self, uow, name: str | None) -> dict[str, Any] | None:  # noqa: ANN001
+        query = select(deployment).order_by(deployment.c.deployment_time.desc()).limit(1)
+        if name is not None:
+            query = query.where(deployment.c.name == name)
+        row = uow.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def list(
+        self,
+        *,
+        name: str | None = None,
+        deployment_id: str | None = None,
+        first_result: int = 0,
+        max_results: int | None = None,
+    ) -> list[dict[str, Any]]:
+        query = select(deployment).order_by(deployment.c.deployment_time, deployment.c.id).offset(first_result)
+        if name:
+            query = query.where(deployment.c.name == name)
+        if deployment_id:
+            query = query.where(deployment.c.id == deployment_id)
+        if max_results is not None:
+            query = query.limit(max_results)
+        with self.db.transaction(write=False) as uow:
+            return [dict(r._mapping) for r in uow.execute(query)]
+
+    def get(self, deployment_id: str) -> dict[str, Any]:
+        rows = self.list(deployment_id=deployment_id)
+        if not rows:
+            raise NotFound(f"No deployment with id '{deployment_id}'")
+        return rows[0]
+
+    def resources(self, deployment_id: str) -> list[dict[str, Any]]:
+        self.get(deployment_id)
+        with self.db.transaction(write=False) as uow:
+            rows = uow.execute(
+                select(resource.c.id, resource.c.name, resource.c.deployment_id).where(
+                    resource.c.deployment_id == deployment_id
+                )
+            )
+            return [dict(r._mapping) for r in rows]

@@ -1,0 +1,201 @@
+"""Starting, reading and cancelling process instances."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select
+
+from engine import runtime
+from engine.clock import Clock
+from engine.errors import BadRequest, Forbidden, NotFound
+from engine.identity import Principal
+from engine.runtime import HistoryEntry
+from engine.serialization import Serializer
+from engine.services.definitions import latest_definition
+from engine.services.instance_store import ACTIVE, EXTERNALLY_TERMINATED, InstanceStore
+from engine.storage.database import Database
+from engine.storage.tables import history_event, process_definition, process_instance, task, task_candidate
+
+_SUMMARY_COLUMNS = [c for c in process_instance.c if c.name != "workflow_state"]
+
+
+def may_start(principal: Principal, definition: dict[str, Any]) -> bool:
+    groups = definition.get("starter_groups") or []
+    users = definition.get("starter_users") or []
+    if principal.is_admin or (not groups and not users):
+        return True
+    return principal.user_id in users or bool(principal.groups.intersection(groups))
+
+
+def task_visible_clause(principal: Principal):  # noqa: ANN201
+    """SQL condition: the task row is the principal's or one of their groups'."""
+    candidate = exists().where(
+        task_candidate.c.task_id == task.c.id,
+        or_(
+            (task_candidate.c.kind == "user") & (task_candidate.c.identity == principal.user_id),
+            (task_candidate.c.kind == "group") & task_candidate.c.identity.in_(sorted(principal.groups)),
+        ),
+    )
+    return or_(task.c.assignee == principal.user_id, candidate)
+
+
+def instance_visible_clause(principal: Principal):  # noqa: ANN201
+    """SQL condition: the principal started the instance, acted in it, or has a task in it."""
+    has_task = exists().where(task.c.instance_id == process_instance.c.id, task_visible_clause(principal))
+    acted = exists().where(
+        history_event.c.instance_id == process_instance.c.id, history_event.c.user_id == principal.user_id
+    )
+    return or_(process_instance.c.start_user_id == principal.user_id, has_task, acted)
+
+
+class InstanceService:
+    def __init__(self, db: Database, store: InstanceStore, serializer: Serializer, clock: Clock) -> None:
+        self.db = db
+        self.store = store
+        self.serializer = serializer
+        self.clock = clock
+
+    def start(
+        self,
+        principal: Principal,
+        *,
+        key: str | None = None,
+        definition_id: str | None = None,
+        variables: dict[str, Any] | None = None,
+        business_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Start an instance of the latest version of ``key`` (or of ``definition_id``)."""
+        if definition_id:
+            with self.db.transaction(write=False) as uow:
+                row = uow.execute(
+                    select(
+                        process_definition.c.id,
+                        process_definition.c.key,
+                        process_definition.c.starter_groups,
+                        process_definition.c.starter_users,
+                        process_definition.c.deployment_id,
+                        process_definition.c.suspended,
+                    ).where(process_definition.c.id == definition_id)
+                ).first()
+            if row is None:
+                raise NotFound(f"No process definition with id '{definition_id}'")
+            definition = dict(row._mapping)
+        elif key:
+            definition = latest_definition(self.db, key)
+        else:
+            raise BadRequest("Give a process definition key or id to start")
+        if definition.get("suspended"):
+            raise BadRequest(f"Process definition '{definition['id']}' is suspended")
+        if not may_start(principal, definition):
+            raise Forbidden(f"User '{principal.user_id}' may not start process '{definition['key']}'")
+        if business_key is not None and len(business_key) > 255:
+            raise BadRequest("businessKey is longer than 255 characters")
+        variables = variables or {}
+        now = self.clock.now()
+        with self.db.transaction() as uow:
+            spec, subprocess_specs = self.store.specs.get(uow, definition["id"])
+            workflow = runtime.new_workflow(spec, subprocess_specs)
+            step = runtime.start(workflow, variables)
+            row = self.store.insert(
+                uow,
+                {
+                    "id": str(uuid.uuid4()),
+                    "definition_id": definition["id"],
+                    "definition_key": definition["key"],
+                    "business_key": business_key,
+                    "start_user_id": principal.user_id,
+                },
+                workflow,
+                step,
+                now=now,
+                user_id=principal.user_id,
+                started=HistoryEntry(
+                    "instance_started", data={"variables": self.serializer.data_to_json_compatible(variables)}
+                ),
+            )
+        row.pop("workflow_state", None)
+        return row
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        definition_key: str | None = None,
+        definition_id: str | None = None,
+        business_key: str | None = None,
+        instance_ids: list[str] | None = None,
+        active: bool | None = None,
+        completed: bool | None = None,
+        first_result: int = 0,
+        max_results: int | None = None,
+        count_only: bool = False,
+    ) -> list[dict[str, Any]] | int:
+        pi = process_instance
+        query = select(*_SUMMARY_COLUMNS)
+        conditions = []
+        if definition_key:
+            conditions.append(pi.c.definition_key == definition_key)
+        if definition_id:
+            conditions.append(pi.c.definition_id == definition_id)
+        if business_key:
+            conditions.append(pi.c.business_key == business_key)
+        if instance_ids:
+            conditions.append(pi.c.id.in_(instance_ids))
+        if active:
+            conditions.append(pi.c.state == ACTIVE)
+        if completed:
+            conditions.append(pi.c.state != ACTIVE)
+        if not principal.is_admin:
+            conditions.append(instance_visible_clause(principal))
+        if count_only:
+            with self.db.transaction(write=False) as uow:
+                return uow.execute(select(func.count()).select_from(pi).where(*conditions)).scalar_one()
+        query = query.where(*conditions).order_by(pi.c.start_time, pi.c.id).offset(first_result)
+        if max_results is not None:
+            query = query.limit(max_results)
+        with self.db.transaction(write=False) as uow:
+            return [dict(r._mapping) for r in uow.execute(query)]
+
+    def get(self, principal: Principal, instance_id: str) -> dict[str, Any]:
+        with self.db.transaction(write=False) as uow:
+            row = uow.execute(select(*_SUMMARY_COLUMNS).where(process_instance.c.id == instance_id)).first()
+            if row is None:
+                raise NotFound(f"No process instance with id '{instance_id}'")
+            if not principal.is_admin:
+                visible = uow.execute(
+                    select(process_instance.c.id).where(
+                        process_instance.c.id == instance_id, instance_visible_clause(principal)
+                    )
+                ).first()
+                if visible is None:
+                    raise Forbidden(f"User '{principal.user_id}' may not read process instance '{instance_id}'")
+        return dict(row._mapping)
+
+    def variables(self, principal: Principal, instance_id: str) -> dict[str, Any]:
+        self.get(principal, instance_id)
+        with self.db.transaction(write=False) as uow:
+            loaded = self.store.load(uow, instance_id)
+        return runtime.process_variables(loaded.workflow)
+
+    def cancel(self, principal: Principal, instance_id: str, reason: str | None = None) -> None:
+        """Cancel a running instance (Camunda's DELETE), keeping its history."""
+        now = self.clock.now()
+        with self.db.transaction() as uow:
+            loaded = self.store.load(uow, instance_id)
+            if not (principal.is_admin or loaded.row["start_user_id"] == principal.user_id):
+                raise Forbidden(f"User '{principal.user_id}' may not cancel process instance '{instance_id}'")
+            if loaded.row["state"] != ACTIVE:
+                raise BadRequest(f"Process instance '{instance_id}' has already ended ({loaded.row['state']})")
+            step = runtime.cancel(loaded.workflow)
+            step.user_tasks = []
+            self.store.save(
+                uow,
+                loaded,
+                step,
+                now=now,
+                user_id=principal.user_id,
+                final_state=EXTERNALLY_TERMINATED,
+                delete_reason=reason or "cancelled",
+            )
