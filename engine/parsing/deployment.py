@@ -57,6 +57,10 @@ _CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess"}
 _SUPPORTED_HIT_POLICIES = {"UNIQUE", "FIRST", "ANY", "COLLECT"}
 
 
+#: Task spec names SpiffWorkflow uses for its own tasks in every process.
+_RESERVED_IDS = frozenset({"Start", "End", "Root"})
+
+
 def _b(tag: str) -> str:
     return f"{{{BPMN_NS}}}{tag}"
 
@@ -327,6 +331,9 @@ class _DeploymentCheck:
             if element_id in ids:
                 self.problem(name, f"duplicate id {element_id!r} (first used on line {ids[element_id].sourceline})",
                              element)
+            elif element_id in _RESERVED_IDS and name.lower().endswith(BPMN_SUFFIXES):
+                # SpiffWorkflow names its own internal tasks so; an element with that id silently breaks the flow.
+                self.problem(name, f"the id {element_id!r} is reserved by the engine; rename the element", element)
             else:
                 ids[element_id] = element
         return ids
