@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SAMPLE_FORMS, SAMPLE_PROCESS, typed
-from tests.test_api_instances import KEY, REGISTRATION, start, tasks
+from tests.test_api_instances import REGISTRATION, start, tasks
 
 SAMPLE = SAMPLE_PROCESS.read_text(encoding="utf-8")
 NAME = SAMPLE_PROCESS.name
