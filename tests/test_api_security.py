@@ -140,3 +140,44 @@ def test_errors_are_json_in_camunda_shape(api):
     assert set(response.get_json()) >= {"type", "message"}
     response = api.post("/engine-rest/task/x/claim", json={})
     assert response.status_code == 400 and "userId" in response.get_json()["message"]
+
+
+def test_password_checks_are_cached_briefly(engine, api, monkeypatch):
+    from engine.services import users as users_module
+
+    calls = []
+    real = users_module._hasher
+
+    class CountingHasher:
+        def verify(self, stored, password):
+            calls.append(password)
+            return real.verify(stored, password)
+
+        def hash(self, password):
+            return real.hash(password)
+
+    monkeypatch.setattr(users_module, "_hasher", CountingHasher())
+    clerk = api.as_user("klara")
+    for _ in range(5):
+        assert clerk.get("/engine-rest/task").status_code == 200
+    assert len(calls) == 1, "a successful check is remembered"
+    wrong = base64.b64encode(b"klara:not-her-password").decode()
+    for _ in range(2):
+        assert clerk.client.get("/engine-rest/task", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    assert len(calls) == 3, "failed checks are never cached"
+    engine.users.set_password("klara", "a-brand-new-password")
+    assert clerk.get("/engine-rest/task").status_code == 401, "a changed password invalidates the cache at once"
+
+
+def test_openapi_document_describes_the_api(api):
+    document = api.as_user(None).get("/engine-rest/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    paths = document["paths"]
+    for path in (
+        "/engine-rest/deployment/create",
+        "/engine-rest/process-definition/key/{key}/start",
+        "/engine-rest/task/{task_id}/complete",
+        "/engine-rest/history/activity-instance",
+    ):
+        assert path in paths, path
+    assert "Task" in document["components"]["schemas"]
