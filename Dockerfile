@@ -23,7 +23,7 @@ COPY forms ./forms
 RUN pip install --no-deps . \
     && useradd --system --uid 10001 --home-dir /data --create-home plusma
 
-USER plusma
+USER 10001
 EXPOSE 8080
 VOLUME ["/data"]
 
