@@ -99,9 +99,10 @@ def _entry(event_type: str, task: Task, data: dict[str, Any] | None = None) -> H
 
 
 def _diff(before: dict[UUID, int], workflow: BpmnWorkflow) -> list[HistoryEntry]:
-    """History entries for every BPMN element whose state changed since ``before``."""
-    entries: list[HistoryEntry] = []
-    for task in _all_tasks(workflow):
+    """History entries for every BPMN element whose state changed since ``before``, in the order
+    the changes happened (subprocess tasks interleave with their parents')."""
+    changes: list[tuple[float, int, HistoryEntry]] = []
+    for order, task in enumerate(_all_tasks(workflow)):
         if not _is_bpmn_element(task):
             continue
         old = before.get(task.id)
@@ -109,8 +110,9 @@ def _diff(before: dict[UUID, int], workflow: BpmnWorkflow) -> list[HistoryEntry]
         if old == new:
             continue
         was_open = old is not None and old & _OPEN
+        entry = None
         if new & _OPEN and not was_open:
-            entries.append(_entry("activity_started", task))
+            entry = _entry("activity_started", task)
         elif new == TaskState.COMPLETED:
             data = None
             if len(task.children) > 1 or "Gateway" in type(task.task_spec).__name__:
@@ -122,10 +124,13 @@ def _diff(before: dict[UUID, int], workflow: BpmnWorkflow) -> list[HistoryEntry]
                         if _is_bpmn_element(c)
                     ]
                 }
-            entries.append(_entry("activity_completed", task, data))
+            entry = _entry("activity_completed", task, data)
         elif new == TaskState.CANCELLED and was_open:
-            entries.append(_entry("activity_cancelled", task))
-    return entries
+            entry = _entry("activity_cancelled", task)
+        if entry is not None:
+            changes.append((task.last_state_change, order, entry))
+    changes.sort(key=lambda change: change[:2])
+    return [entry for _, _, entry in changes]
 
 
 def open_user_tasks(workflow: BpmnWorkflow) -> list[Task]:

@@ -29,7 +29,7 @@ from engine.parsing.camunda import (
     parse_history_time_to_live,
     process_attributes,
 )
-from engine.parsing.timers import TIMER_KINDS, check_timer_expression
+from engine.parsing.timers import TIMER_KINDS, check_timer_expression, quote_bare_iso_timers
 from engine.parsing.xml import MAX_FILE_BYTES, parse_xml
 from engine.scripting import compile_expression, compile_script
 
@@ -658,6 +658,7 @@ class _DeploymentCheck:
             if name in self.duplicate_files:
                 continue
             try:
+                quote_bare_iso_timers(root)
                 self.parser.add_bpmn_xml(root, name)
             except ValidationException as err:
                 self.spiff_problem(err, name)

@@ -8,15 +8,19 @@ the ISO parsing itself is SpiffWorkflow's (``TimerEventDefinition``), so deploy 
 from __future__ import annotations
 
 import ast
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.errors import ScriptError
 from engine.parsing.camunda import camunda_expression_body, is_camunda_expression, juel_to_python
 from engine.scripting import compile_expression
+
+BPMN_MODEL_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 TIME_DURATION = "timeDuration"
 TIME_DATE = "timeDate"
@@ -181,3 +185,18 @@ def check_timer_expression(text: str, kind: str, element_id: str) -> None:
             parse_iso_timer(node.value, kind)
         except ValueError as err:
             raise ScriptError(str(err), element_id) from None
+
+
+def quote_bare_iso_timers(root: etree._Element) -> int:
+    """Turn bare ISO 8601 timer values (``PT3S``, as Camunda Modeler writes them) into Python string
+    literals in the tree SpiffWorkflow parses, since it evaluates timer values as Python expressions.
+
+    The deployed file itself keeps the modeller's text. Returns how many values were quoted.
+    """
+    quoted = 0
+    for element in root.iter(*(f"{{{BPMN_MODEL_NS}}}{kind}" for kind in TIMER_KINDS)):
+        value = (element.text or "").strip()
+        if value and _ISO_LIKE.match(value):
+            element.text = json.dumps(value)
+            quoted += 1
+    return quoted
