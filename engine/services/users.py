@@ -165,9 +165,16 @@ class UserService:
 
     def authenticate(self, user_id: str, password: str) -> Principal:
         """The principal for valid credentials; Unauthorized otherwise (same message either way)."""
+        # One query for the hash and the groups: this runs on every API call.
+        query = (
+            select(user_account.c.password_hash, membership.c.group_id)
+            .select_from(user_account.outerjoin(membership, membership.c.user_id == user_account.c.id))
+            .where(user_account.c.id == user_id)
+        )
         with self.db.transaction(write=False) as uow:
-            row = uow.execute(select(user_account.c.password_hash).where(user_account.c.id == user_id)).first()
-            groups = frozenset(uow.execute(groups_of_user_clause(user_id)).scalars()) if row else frozenset()
+            rows = uow.execute(query).all()
+        row = rows[0] if rows else None
+        groups = frozenset(r.group_id for r in rows if r.group_id is not None)
         if row is None:
             # Spend the same time as a real check so user names can't be probed by timing.
             _verify_quietly(password)
