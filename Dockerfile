@@ -28,4 +28,4 @@ EXPOSE 8080
 VOLUME ["/data"]
 
 # Upgrade the schema and deploy the shipped processes, then serve with gunicorn.
-CMD ["sh", "-c", "plusma prepare && exec gunicorn --bind 0.0.0.0:8080 --workers 2 --threads 8 --worker-class gthread --access-logfile - web.wsgi:app"]
+CMD ["sh", "-c", "plusma prepare && exec gunicorn --bind 0.0.0.0:8080 --workers 2 --threads 8 --worker-class gthread --no-control-socket --access-logfile - web.wsgi:app"]

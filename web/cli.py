@@ -35,11 +35,11 @@ def collect_files(paths: Iterable[Path]) -> dict[str, bytes]:
     return files
 
 
-def deploy_paths(engine: ProcessEngine, paths: list[Path], name: str | None) -> list[dict]:
+def deploy_paths(engine: ProcessEngine, paths: list[Path], name: str | None, source: str) -> list[dict]:
     files = collect_files(paths)
     if not files:
         raise PlusmaError(f"No .bpmn, .dmn or .form files in {', '.join(map(str, paths))}")
-    result = engine.deployments.deploy(files, principal=SYSTEM, name=name, source="plusma deploy")
+    result = engine.deployments.deploy(files, principal=SYSTEM, name=name, source=source)
     return result.process_definitions
 
 
@@ -61,7 +61,7 @@ def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_deploy(settings: Settings, args: argparse.Namespace) -> int:
     engine = ProcessEngine(settings)
     try:
-        definitions = deploy_paths(engine, [Path(p) for p in args.paths], args.name)
+        definitions = deploy_paths(engine, [Path(p) for p in args.paths], args.name, "plusma deploy")
     finally:
         engine.close()
     if not definitions:
@@ -107,7 +107,7 @@ def prepare(settings: Settings, out=sys.stdout) -> None:  # noqa: ANN001
         new_database = engine.users.user_count() == 0
         paths = [p for p in (settings.processes_dir, settings.forms_dir) if p.is_dir()]
         if paths:
-            definitions = deploy_paths(engine, paths, PROCESSES_DEPLOYMENT)
+            definitions = deploy_paths(engine, paths, PROCESSES_DEPLOYMENT, "plusma serve")
             for definition in definitions:
                 print(f"Deployed {definition['key']} version {definition['version']}", file=out)
         if new_database and not settings.database_url_given:

@@ -34,5 +34,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int = 1, threads: 
             "worker_class": "gthread",
             "accesslog": None,
             "timeout": 60,
+            # One control socket per user would be shared by every server started at once.
+            "control_socket_disable": True,
         },
     ).run()
