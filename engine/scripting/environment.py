@@ -10,6 +10,7 @@ owner's exception class (``NameError``, ``ZeroDivisionError``; ``SyntaxError`` f
 """
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -96,7 +97,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
         try:
             return self.environment.evaluate(expression, task.data, external_context, element_id=_element_id(task))
         except ScriptError as err:
-            wte = self._task_exception(task, expression, err)
+            wte = self._task_exception(task, expression.strip() if isinstance(expression, str) else "", err)
             wte.add_note(f"Error evaluating expression '{expression}'")
             raise wte from err
         except SpiffWorkflowException as se:
@@ -109,14 +110,15 @@ class SandboxedScriptEngine(PythonScriptEngine):
         try:
             return self.environment.execute(script, task.data, external_context or {}, element_id=_element_id(task))
         except ScriptError as err:
-            raise self._task_exception(task, script, err) from err
+            raise self._task_exception(task, textwrap.dedent(script) if isinstance(script, str) else "", err) from err
         except Exception as err:
             raise self.create_task_exec_exception(task, script, err) from err
 
     @staticmethod
     def _task_exception(task: Task, source: str, err: ScriptError) -> WorkflowTaskException:
+        # ``source`` as the sandbox compiled it (stripped / dedented), so that line numbers match.
         line = sandbox.error_line(err)
-        lines = source.splitlines() if isinstance(source, str) else []
+        lines = source.splitlines()
         text = lines[line - 1].strip() if line and 0 < line <= len(lines) else ""
         # The process owner's own exception (NameError, ...) when there is one: WorkflowTaskException takes its
         # class name as error_type, and adds "Did you mean ...?" for a NameError.

@@ -146,32 +146,32 @@ class TaskService:
 
     def candidates(self, task_id: str) -> dict[str, list[str]]:
         with self.db.transaction(write=False) as uow:
-            rows = uow.execute(select(task_candidate).where(task_candidate.c.task_id == task_id))
-            result: dict[str, list[str]] = {"group": [], "user": []}
-            for r in rows:
-                result[r.kind].append(r.identity)
-            return result
+            pairs = self._row(uow, task_id)["candidates"]
+        return {kind: sorted(i for k, i in pairs if k == kind) for kind in ("group", "user")}
 
     def _row(self, uow: UnitOfWork, task_id: str) -> dict[str, Any]:
-        row = uow.execute(select(task).where(task.c.id == task_id)).first()
-        if row is None:
-            raise NotFound(f"No open task with id '{task_id}' (it may have been completed)")
-        return dict(row._mapping)
-
-    def _is_candidate(self, uow: UnitOfWork, principal: Principal, task_id: str) -> bool:
+        """The task row with its candidates, read in one statement so both come from one snapshot
+        (a concurrent completion removes them together)."""
         rows = uow.execute(
-            select(task_candidate.c.kind, task_candidate.c.identity).where(task_candidate.c.task_id == task_id)
+            select(task, task_candidate.c.kind, task_candidate.c.identity)
+            .select_from(task.outerjoin(task_candidate, task_candidate.c.task_id == task.c.id))
+            .where(task.c.id == task_id)
+        ).all()
+        if not rows:
+            raise NotFound(f"No open task with id '{task_id}' (it may have been completed)")
+        row = {k: v for k, v in rows[0]._mapping.items() if k not in ("kind", "identity")}
+        row["candidates"] = {(r.kind, r.identity) for r in rows if r.kind is not None}
+        return row
+
+    @staticmethod
+    def _is_candidate(principal: Principal, row: dict[str, Any]) -> bool:
+        return ("user", principal.user_id) in row["candidates"] or any(
+            ("group", group) in row["candidates"] for group in principal.groups
         )
-        for kind, identity in rows:
-            if kind == "user" and identity == principal.user_id:
-                return True
-            if kind == "group" and identity in principal.groups:
-                return True
-        return False
 
     def _visible_row(self, uow: UnitOfWork, principal: Principal, task_id: str) -> dict[str, Any]:
         row = self._row(uow, task_id)
-        if principal.is_admin or row["assignee"] == principal.user_id or self._is_candidate(uow, principal, task_id):
+        if principal.is_admin or row["assignee"] == principal.user_id or self._is_candidate(principal, row):
             return row
         raise Forbidden(f"User '{principal.user_id}' may not see task '{task_id}': it is not for their groups")
 
@@ -202,11 +202,7 @@ class TaskService:
             row = self._row(uow, task_id)
             if user_id != principal.user_id and not principal.is_admin:
                 raise Forbidden(f"User '{principal.user_id}' may claim tasks only for themselves")
-            if not (
-                principal.is_admin
-                or self._is_candidate(uow, principal, task_id)
-                or row["assignee"] == principal.user_id
-            ):
+            if not (principal.is_admin or self._is_candidate(principal, row) or row["assignee"] == principal.user_id):
                 raise Forbidden(
                     f"User '{principal.user_id}' may not claim task '{task_id}': it is not for their groups"
                 )
