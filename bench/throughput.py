@@ -17,7 +17,7 @@ What it does, in one run:
 3. Raw SpiffWorkflow, in this process, one thread, while the server is idle: the same BPMN parsed
    with SpiffWorkflow's CamundaParser; per user task one ``serialize_json`` + ``deserialize_json``
    of the whole workflow, then the task is run and the engine steps on.
-4. HTTP: client threads, each with a keep-alive ``requests.Session`` and HTTP Basic auth, loop:
+4. HTTP: client threads, each with one keep-alive http.client connection and HTTP Basic auth, loop:
    start an instance, then five times: list its open task, claim it, complete it with a variable.
    Any unexpected status aborts the run.
 5. Prints both figures and, as the last line, ``ratio <http / raw>``.
@@ -31,6 +31,9 @@ clients share its cores); the raw figure is one Python thread with no I/O at all
 from __future__ import annotations
 
 import argparse
+import base64
+import http.client
+import json
 import os
 import secrets
 import signal
@@ -41,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -366,24 +370,20 @@ class Load:
             raise BenchError(f"HTTP load failed: {self.error}") from self.error
 
     def _client(self, index: int) -> None:
-        import requests
-
-        session = requests.Session()
-        session.auth = (USER, self.password)
+        # http.client, not requests: the load generator shares the 2 cores with the server, and
+        # requests costs several times more CPU per call.
+        session = KeepAliveClient(self.base_url, USER, self.password)
         stats = self.stats[index]
-        base = self.base_url
 
-        def call(kind: str, method: str, path: str, expected: int, **kwargs):  # noqa: ANN202
+        def call(kind: str, method: str, path: str, expected: int, json=None, params=None):  # noqa: ANN001, ANN202
             t0 = time.perf_counter()
-            response = session.request(method, base + path, timeout=60, **kwargs)
+            status, body = session.request(method, path, json_body=json, params=params)
             elapsed = time.perf_counter() - t0
-            if response.status_code != expected:
-                raise BenchError(
-                    f"{method} {path}: expected {expected}, got {response.status_code}: {response.text[:500]}"
-                )
+            if status != expected:
+                raise BenchError(f"{method} {path}: expected {expected}, got {status}: {body[:500]!r}")
             if self.measuring.is_set():
                 stats.latencies.setdefault(kind, []).append(elapsed)
-            return response
+            return JsonBody(body)
 
         try:
             number = 0
@@ -427,6 +427,50 @@ class Load:
             session.close()
 
 
+class JsonBody:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def json(self):  # noqa: ANN201
+        return json.loads(self.body)
+
+
+class KeepAliveClient:
+    """One persistent HTTP/1.1 connection with Basic auth (what a Camunda client library keeps)."""
+
+    def __init__(self, base_url: str, user: str, password: str) -> None:
+        parts = urllib.parse.urlsplit(base_url)
+        self.host, self.port, self.prefix = parts.hostname, parts.port, parts.path
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {token}", "Connection": "keep-alive"}
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+
+    def request(self, method: str, path: str, json_body=None, params=None) -> tuple[int, bytes]:  # noqa: ANN001
+        url = self.prefix + path
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        headers = dict(self.headers)
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, url, body=body, headers=headers)
+                response = self.connection.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle keep-alive connection: reconnect once.
+                self.connection.close()
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -447,7 +491,7 @@ def raw_phase(seconds: float) -> float:
 def http_phase(args: argparse.Namespace, server: Server, password: str) -> float:
     cores = os.cpu_count() or 1
     print(
-        f"\n[HTTP] {args.clients} client threads (requests.Session, keep-alive, Basic auth), "
+        f"\n[HTTP] {args.clients} client threads (http.client keep-alive, Basic auth), "
         f"warm-up {args.warmup:.0f} s, measured {args.seconds:.0f} s ...",
         flush=True,
     )

@@ -31,6 +31,8 @@ EXTERNALLY_TERMINATED = "EXTERNALLY_TERMINATED"
 class LoadedInstance:
     row: dict[str, Any]
     workflow: BpmnWorkflow
+    #: Ids of the open user tasks when loaded: exactly the instance's task rows.
+    task_ids: frozenset[str] = frozenset()
 
     @property
     def context(self) -> history.InstanceContext:
@@ -54,7 +56,8 @@ class InstanceStore:
         row = self.row(uow, instance_id)
         spec, subprocess_specs = self.specs.get(uow, row["definition_id"])
         workflow = self.serializer.state_from_json(row["workflow_state"], row["state_format"], spec, subprocess_specs)
-        return LoadedInstance(row, runtime.attach(workflow))
+        open_ids = frozenset(str(t.id) for t in runtime.open_user_tasks(workflow))
+        return LoadedInstance(row, runtime.attach(workflow), open_ids)
 
     def insert(
         self,
@@ -132,11 +135,11 @@ class InstanceStore:
     def _sync_tasks(self, uow: UnitOfWork, loaded: LoadedInstance, step: Step, now: datetime) -> None:
         """Make the task rows match the open user tasks: drop closed ones, add new ones."""
         instance_id = loaded.row["id"]
-        existing = set(uow.execute(select(task.c.id).where(task.c.instance_id == instance_id)).scalars())
+        existing = loaded.task_ids
         open_rows = {str(t.id): t for t in step.user_tasks}
         closed = existing - open_rows.keys()
         if closed:
-            uow.execute(delete(task_candidate).where(task_candidate.c.task_id.in_(closed)))
+            # task_candidate rows go with their task (ON DELETE CASCADE).
             uow.execute(delete(task).where(task.c.id.in_(closed)))
         new_rows, candidates = [], []
         for task_id, spiff_task in open_rows.items():

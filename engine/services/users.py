@@ -1,8 +1,7 @@
 """Users and groups: argon2-hashed passwords, and a short-lived cache of successful checks.
 
 argon2 is slow on purpose (tens of milliseconds); HTTP Basic sends the password with every call,
-so a successful check is remembered briefly, keyed by a fast hash of the password and the stored
-hash (changing the password invalidates it at once).
+so a successful check is remembered briefly (``auth_cache_seconds``), with the user's groups.
 """
 
 from __future__ import annotations
@@ -38,34 +37,45 @@ def generate_password() -> str:
 
 
 class _CheckCache:
+    """Principals whose password checked out recently, keyed by user and a keyed hash of the password.
+
+    A hit answers without the database: every API call carries the password, and the check and the
+    group lookup would otherwise dominate a request. Changes made through this process (password,
+    groups) forget the user at once; other processes see them within ``ttl`` seconds.
+    """
+
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._key = os.urandom(32)
-        self._entries: dict[tuple[str, str], float] = {}
+        self._entries: dict[tuple[str, str], tuple[float, Principal]] = {}
         self._lock = threading.Lock()
 
-    def _digest(self, password: str, stored_hash: str) -> str:
-        return hmac.new(self._key, f"{password}\0{stored_hash}".encode(), hashlib.sha256).hexdigest()
+    def _digest(self, password: str) -> str:
+        return hmac.new(self._key, password.encode(), hashlib.sha256).hexdigest()
 
-    def hit(self, user_id: str, password: str, stored_hash: str) -> bool:
-        key = (user_id, self._digest(password, stored_hash))
+    def get(self, user_id: str, password: str) -> Principal | None:
+        key = (user_id, self._digest(password))
         with self._lock:
-            expires = self._entries.get(key)
-            if expires is None:
-                return False
-            if expires < time.monotonic():
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] < time.monotonic():
                 del self._entries[key]
-                return False
-            return True
+                return None
+            return entry[1]
 
-    def remember(self, user_id: str, password: str, stored_hash: str) -> None:
+    def remember(self, password: str, principal: Principal) -> None:
         if self.ttl <= 0:
             return
         now = time.monotonic()
         with self._lock:
             if len(self._entries) > 10_000:
-                self._entries = {k: v for k, v in self._entries.items() if v > now}
-            self._entries[(user_id, self._digest(password, stored_hash))] = now + self.ttl
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            self._entries[(principal.user_id, self._digest(password))] = (now + self.ttl, principal)
+
+    def forget(self, user_id: str) -> None:
+        with self._lock:
+            self._entries = {k: v for k, v in self._entries.items() if k[0] != user_id}
 
 
 class UserService:
@@ -123,10 +133,12 @@ class UserService:
             ).first()
             if not exists:
                 uow.execute(membership.insert(), {"user_id": user_id, "group_id": group_id})
+        self._cache.forget(user_id)
 
     def remove_member(self, user_id: str, group_id: str) -> None:
         with self.db.transaction() as uow:
             uow.execute(delete(membership).where(membership.c.user_id == user_id, membership.c.group_id == group_id))
+        self._cache.forget(user_id)
 
     def set_password(self, user_id: str, password: str) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -136,6 +148,7 @@ class UserService:
             uow.execute(
                 update(user_account).where(user_account.c.id == user_id).values(password_hash=_hasher.hash(password))
             )
+        self._cache.forget(user_id)
 
     def _user_row(self, uow, user_id: str) -> dict[str, Any]:  # noqa: ANN001
         row = uow.execute(select(user_account).where(user_account.c.id == user_id)).first()
@@ -165,6 +178,9 @@ class UserService:
 
     def authenticate(self, user_id: str, password: str) -> Principal:
         """The principal for valid credentials; Unauthorized otherwise (same message either way)."""
+        cached = self._cache.get(user_id, password)
+        if cached is not None:
+            return cached
         # One query for the hash and the groups: this runs on every API call.
         query = (
             select(user_account.c.password_hash, membership.c.group_id)
@@ -179,14 +195,13 @@ class UserService:
             # Spend the same time as a real check so user names can't be probed by timing.
             _verify_quietly(password)
             raise Unauthorized("Invalid user name or password")
-        stored = row.password_hash
-        if not self._cache.hit(user_id, password, stored):
-            try:
-                _hasher.verify(stored, password)
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
-                raise Unauthorized("Invalid user name or password") from None
-            self._cache.remember(user_id, password, stored)
-        return Principal(user_id, groups)
+        try:
+            _hasher.verify(row.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            raise Unauthorized("Invalid user name or password") from None
+        principal = Principal(user_id, groups)
+        self._cache.remember(password, principal)
+        return principal
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))

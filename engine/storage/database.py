@@ -26,7 +26,9 @@ def connect(url: str, *, pool_size: int = 10) -> Engine:
     if url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per transaction. Connections are recycled instead, and one
+    # broken by a database restart is discarded when its error surfaces.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -70,11 +72,15 @@ class Database:
         self.engine = connect(url, pool_size=pool_size)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_engine = self.engine.execution_options(plusma_write=True)
+        # Reads need no BEGIN/COMMIT round trips on PostgreSQL; SQLite's BEGIN is in-process and cheap.
+        self._read_engine = (
+            self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[UnitOfWork]:
         """Run a block in one transaction; commit at its end, roll back on any exception."""
-        engine = self._write_engine if write else self.engine
+        engine = self._write_engine if write else self._read_engine
         try:
             with engine.begin() as connection:
                 uow = UnitOfWork(connection)
