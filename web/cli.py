@@ -149,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="upgrade the schema, deploy processes/ and serve the API")
     serve.add_argument("--host", default=os.environ.get("PLUSMA_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PLUSMA_PORT", "8080")))
-    serve.add_argument("--workers", type=int, default=1, help="server processes")
-    serve.add_argument("--threads", type=int, default=8, help="threads per server process")
+    serve.add_argument("--workers", type=int, default=2, help="server processes")
+    serve.add_argument("--threads", type=int, default=4, help="threads per server process")
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser(

@@ -12,6 +12,8 @@ from engine.runtime import HistoryEntry
 from engine.storage.database import Database, UnitOfWork
 from engine.storage.tables import history_event
 
+_INSERT_EVENT = history_event.insert()
+
 
 class InstanceContext:
     """The columns every event of one instance shares."""
@@ -60,7 +62,7 @@ def append(
         for e in entries
     ]
     if rows:
-        uow.execute(history_event.insert(), rows)
+        uow.execute(_INSERT_EVENT, rows)
 
 
 _INSTANCE_EVENTS = ("instance_started", "instance_completed", "instance_cancelled")

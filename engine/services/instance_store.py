@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from engine import runtime
 from engine.errors import Conflict, NotFound
@@ -21,6 +21,25 @@ from engine.services import history
 from engine.services.definitions import SpecCache
 from engine.storage.database import UnitOfWork
 from engine.storage.tables import process_instance, task, task_candidate
+
+# The statements of every step, built once: building and cache-keying them per call is a
+# measurable share of a request.
+_SELECT_INSTANCE = select(process_instance).where(process_instance.c.id == bindparam("instance_id"))
+_UPDATE_INSTANCE = (
+    update(process_instance)
+    .where(process_instance.c.id == bindparam("instance_id"), process_instance.c.version == bindparam("read_version"))
+    .values(
+        version=bindparam("version"),
+        state=bindparam("state"),
+        state_format=bindparam("state_format"),
+        workflow_state=bindparam("workflow_state"),
+        end_time=bindparam("end_time"),
+        delete_reason=bindparam("delete_reason"),
+    )
+)
+_DELETE_TASKS = delete(task).where(task.c.id.in_(bindparam("task_ids", expanding=True)))
+_INSERT_TASK = task.insert()
+_INSERT_CANDIDATE = task_candidate.insert()
 
 ACTIVE = "ACTIVE"
 COMPLETED = "COMPLETED"
@@ -47,7 +66,7 @@ class InstanceStore:
         self.specs = specs
 
     def row(self, uow: UnitOfWork, instance_id: str) -> dict[str, Any]:
-        row = uow.execute(select(process_instance).where(process_instance.c.id == instance_id)).first()
+        row = uow.execute(_SELECT_INSTANCE, {"instance_id": instance_id}).first()
         if row is None:
             raise NotFound(f"No process instance with id '{instance_id}'")
         return dict(row._mapping)
@@ -108,16 +127,10 @@ class InstanceStore:
             "state": state,
             "state_format": STATE_FORMAT,
             "workflow_state": self.serializer.state_to_json(loaded.workflow),
+            "end_time": now if state != ACTIVE else row["end_time"],
+            "delete_reason": delete_reason if delete_reason is not None else row["delete_reason"],
         }
-        if state != ACTIVE:
-            values["end_time"] = now
-        if delete_reason is not None:
-            values["delete_reason"] = delete_reason
-        result = uow.execute(
-            update(process_instance)
-            .where(process_instance.c.id == row["id"], process_instance.c.version == row["version"])
-            .values(**values)
-        )
+        result = uow.execute(_UPDATE_INSTANCE, {"instance_id": row["id"], "read_version": row["version"], **values})
         if result.rowcount != 1:
             raise Conflict(
                 f"Process instance '{row['id']}' was changed by someone else meanwhile (version {row['version']} "
@@ -140,7 +153,7 @@ class InstanceStore:
         closed = existing - open_rows.keys()
         if closed:
             # task_candidate rows go with their task (ON DELETE CASCADE).
-            uow.execute(delete(task).where(task.c.id.in_(closed)))
+            uow.execute(_DELETE_TASKS, {"task_ids": sorted(closed)})
         new_rows, candidates = [], []
         for task_id, spiff_task in open_rows.items():
             if task_id in existing:
@@ -182,6 +195,6 @@ class InstanceStore:
                 )
             )
         if new_rows:
-            uow.execute(task.insert(), new_rows)
+            uow.execute(_INSERT_TASK, new_rows)
         if candidates:
-            uow.execute(task_candidate.insert(), candidates)
+            uow.execute(_INSERT_CANDIDATE, candidates)

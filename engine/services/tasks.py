@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from engine import runtime
 from engine.clock import Clock
@@ -19,6 +19,18 @@ from engine.services.instance_store import InstanceStore
 from engine.services.instances import task_visible_clause
 from engine.storage.database import Database, UnitOfWork
 from engine.storage.tables import task, task_candidate
+
+# Built once: these run on every claim and complete.
+_SELECT_TASK_WITH_CANDIDATES = (
+    select(task, task_candidate.c.kind, task_candidate.c.identity)
+    .select_from(task.outerjoin(task_candidate, task_candidate.c.task_id == task.c.id))
+    .where(task.c.id == bindparam("task_id"))
+)
+_CLAIM = (
+    update(task)
+    .where(task.c.id == bindparam("task_id"), task.c.assignee.is_(None))
+    .values(assignee=bindparam("user_id"))
+)
 
 SORTABLE = {
     "id": task.c.id,
@@ -152,11 +164,7 @@ class TaskService:
     def _row(self, uow: UnitOfWork, task_id: str) -> dict[str, Any]:
         """The task row with its candidates, read in one statement so both come from one snapshot
         (a concurrent completion removes them together)."""
-        rows = uow.execute(
-            select(task, task_candidate.c.kind, task_candidate.c.identity)
-            .select_from(task.outerjoin(task_candidate, task_candidate.c.task_id == task.c.id))
-            .where(task.c.id == task_id)
-        ).all()
+        rows = uow.execute(_SELECT_TASK_WITH_CANDIDATES, {"task_id": task_id}).all()
         if not rows:
             raise NotFound(f"No open task with id '{task_id}' (it may have been completed)")
         row = {k: v for k, v in rows[0]._mapping.items() if k not in ("kind", "identity")}
@@ -210,9 +218,7 @@ class TaskService:
                 return
             if row["assignee"] is not None:
                 raise Conflict(f"Task '{task_id}' is already claimed by '{row['assignee']}'")
-            result = uow.execute(
-                update(task).where(task.c.id == task_id, task.c.assignee.is_(None)).values(assignee=user_id)
-            )
+            result = uow.execute(_CLAIM, {"task_id": task_id, "user_id": user_id})
             if result.rowcount != 1:
                 raise Conflict(f"Task '{task_id}' was claimed by someone else meanwhile")
             self._task_event(uow, row, "task_claimed", now, user_id)
