@@ -53,6 +53,13 @@ def _ttl_days(value: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _latest_version(uow, table, key_column, key: str):  # noqa: ANN001, ANN202
+    """The (version, sha256) of the newest version of a definition or form, or None."""
+    return uow.execute(
+        select(table.c.version, table.c.sha256).where(key_column == key).order_by(table.c.version.desc()).limit(1)
+    ).first()
+
+
 class DeploymentService:
     def __init__(self, db: Database, serializer: Serializer, specs: SpecCache, clock: Clock) -> None:
         self.db = db
@@ -98,12 +105,7 @@ class DeploymentService:
             for process in parsed.processes:
                 spec_json = self.serializer.spec_to_json(process.spec, process.subprocess_specs)
                 digest = _sha256(files[process.resource_name], spec_json)
-                latest = uow.execute(
-                    select(process_definition.c.version, process_definition.c.sha256)
-                    .where(process_definition.c.key == process.key)
-                    .order_by(process_definition.c.version.desc())
-                    .limit(1)
-                ).first()
+                latest = _latest_version(uow, process_definition, process_definition.c.key, process.key)
                 if latest is not None and latest.sha256 == digest:
                     continue
                 version = (latest.version if latest else 0) + 1
@@ -131,12 +133,7 @@ class DeploymentService:
             new_forms = []
             for form in parsed.forms:
                 digest = _sha256(files[form.resource_name])
-                latest = uow.execute(
-                    select(form_definition.c.version, form_definition.c.sha256)
-                    .where(form_definition.c.form_key == form.form_id)
-                    .order_by(form_definition.c.version.desc())
-                    .limit(1)
-                ).first()
+                latest = _latest_version(uow, form_definition, form_definition.c.form_key, form.form_id)
                 if latest is not None and latest.sha256 == digest:
                     continue
                 new_forms.append(

@@ -47,8 +47,7 @@ def by_key(key: str):
 @blp.route("/key/<key>/xml")
 @blp.response(200, schemas.ProcessDefinitionXml)
 def xml_by_key(key: str):
-    definition = engine().definitions.latest(key)
-    return {"id": definition["id"], "bpmn20Xml": engine().definitions.xml(definition).decode("utf-8")}
+    return _xml(engine().definitions.latest(key))
 
 
 @blp.route("/<definition_id>")
@@ -60,7 +59,10 @@ def by_id(definition_id: str):
 @blp.route("/<definition_id>/xml")
 @blp.response(200, schemas.ProcessDefinitionXml)
 def xml_by_id(definition_id: str):
-    definition = engine().definitions.get(definition_id)
+    return _xml(engine().definitions.get(definition_id))
+
+
+def _xml(definition: dict) -> dict:
     return {"id": definition["id"], "bpmn20Xml": engine().definitions.xml(definition).decode("utf-8")}
 
 
