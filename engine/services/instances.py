@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 
 from engine import runtime
 from engine.clock import Clock
@@ -29,25 +29,33 @@ def may_start(principal: Principal, definition: dict[str, Any]) -> bool:
     return principal.user_id in users or bool(principal.groups.intersection(groups))
 
 
-def task_visible_clause(principal: Principal):  # noqa: ANN201
-    """SQL condition: the task row is the principal's or one of their groups'."""
-    candidate = exists().where(
+# Visibility conditions, built once with the viewer as parameters (``visibility_params``): list
+# queries run on every inbox refresh, and building these per call costs more than running them.
+TASK_VISIBLE = or_(
+    task.c.assignee == bindparam("viewer"),
+    exists().where(
         task_candidate.c.task_id == task.c.id,
         or_(
-            (task_candidate.c.kind == "user") & (task_candidate.c.identity == principal.user_id),
-            (task_candidate.c.kind == "group") & task_candidate.c.identity.in_(sorted(principal.groups)),
+            (task_candidate.c.kind == "user") & (task_candidate.c.identity == bindparam("viewer")),
+            (task_candidate.c.kind == "group")
+            & task_candidate.c.identity.in_(bindparam("viewer_groups", expanding=True)),
         ),
-    )
-    return or_(task.c.assignee == principal.user_id, candidate)
+    ),
+)
+"""SQL condition: the task row is the viewer's or one of their groups'."""
+
+INSTANCE_VISIBLE = or_(
+    process_instance.c.start_user_id == bindparam("viewer"),
+    exists().where(task.c.instance_id == process_instance.c.id, TASK_VISIBLE),
+    exists().where(
+        history_event.c.instance_id == process_instance.c.id, history_event.c.user_id == bindparam("viewer")
+    ),
+)
+"""SQL condition: the viewer started the instance, acted in it, or has a task in it."""
 
 
-def instance_visible_clause(principal: Principal):  # noqa: ANN201
-    """SQL condition: the principal started the instance, acted in it, or has a task in it."""
-    has_task = exists().where(task.c.instance_id == process_instance.c.id, task_visible_clause(principal))
-    acted = exists().where(
-        history_event.c.instance_id == process_instance.c.id, history_event.c.user_id == principal.user_id
-    )
-    return or_(process_instance.c.start_user_id == principal.user_id, has_task, acted)
+def visibility_params(principal: Principal) -> dict[str, Any]:
+    return {"viewer": principal.user_id, "viewer_groups": sorted(principal.groups)}
 
 
 class InstanceService:
@@ -148,15 +156,16 @@ class InstanceService:
         if completed:
             conditions.append(pi.c.state != ACTIVE)
         if not principal.is_admin:
-            conditions.append(instance_visible_clause(principal))
+            conditions.append(INSTANCE_VISIBLE)
+        params = visibility_params(principal)
         if count_only:
             with self.db.transaction(write=False) as uow:
-                return uow.execute(select(func.count()).select_from(pi).where(*conditions)).scalar_one()
+                return uow.execute(select(func.count()).select_from(pi).where(*conditions), params).scalar_one()
         query = query.where(*conditions).order_by(pi.c.start_time, pi.c.id).offset(first_result)
         if max_results is not None:
             query = query.limit(max_results)
         with self.db.transaction(write=False) as uow:
-            return [dict(r._mapping) for r in uow.execute(query)]
+            return [dict(r._mapping) for r in uow.execute(query, params)]
 
     def get(self, principal: Principal, instance_id: str) -> dict[str, Any]:
         with self.db.transaction(write=False) as uow:
@@ -165,9 +174,8 @@ class InstanceService:
                 raise NotFound(f"No process instance with id '{instance_id}'")
             if not principal.is_admin:
                 visible = uow.execute(
-                    select(process_instance.c.id).where(
-                        process_instance.c.id == instance_id, instance_visible_clause(principal)
-                    )
+                    select(process_instance.c.id).where(process_instance.c.id == instance_id, INSTANCE_VISIBLE),
+                    visibility_params(principal),
                 ).first()
                 if visible is None:
                     raise Forbidden(f"User '{principal.user_id}' may not read process instance '{instance_id}'")

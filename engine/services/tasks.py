@@ -16,7 +16,7 @@ from engine.serialization import Serializer
 from engine.services import history
 from engine.services.definitions import DefinitionService
 from engine.services.instance_store import InstanceStore
-from engine.services.instances import task_visible_clause
+from engine.services.instances import TASK_VISIBLE, visibility_params
 from engine.storage.database import Database, UnitOfWork
 from engine.storage.tables import task, task_candidate
 
@@ -130,7 +130,7 @@ class TaskService:
                 )
             )
         if not principal.is_admin:
-            conditions.append(task_visible_clause(principal))
+            conditions.append(TASK_VISIBLE)
         return conditions
 
     def list(self, principal: Principal, q: TaskQuery) -> list[dict[str, Any]]:
@@ -144,12 +144,13 @@ class TaskService:
         if q.max_results is not None:
             query = query.limit(q.max_results)
         with self.db.transaction(write=False) as uow:
-            return [dict(r._mapping) for r in uow.execute(query)]
+            return [dict(r._mapping) for r in uow.execute(query, visibility_params(principal))]
 
     def count(self, principal: Principal, q: TaskQuery) -> int:
         with self.db.transaction(write=False) as uow:
             return uow.execute(
-                select(func.count()).select_from(task).where(*self._conditions(principal, q))
+                select(func.count()).select_from(task).where(*self._conditions(principal, q)),
+                visibility_params(principal),
             ).scalar_one()
 
     def get(self, principal: Principal, task_id: str) -> dict[str, Any]:
