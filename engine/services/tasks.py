@@ -237,8 +237,13 @@ class TaskService:
             uow.execute(update(task).where(task.c.id == task_id).values(assignee=None))
             self._task_event(uow, row, "task_unclaimed", now, principal.user_id, {"previousAssignee": row["assignee"]})
 
-    def complete(self, principal: Principal, task_id: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """Complete a task with variables; run the instance on and store it, or change nothing."""
+    def complete(
+        self, principal: Principal, task_id: str, variables: dict[str, Any], *, with_variables: bool = False
+    ) -> dict[str, Any] | None:
+        """Complete a task with variables; run the instance on and store it, or change nothing.
+
+        Returns the instance's variables afterwards when ``with_variables`` is set.
+        """
         now = self.clock.now()
         with self.db.transaction() as uow:
             row = self._visible_row(uow, principal, task_id)
@@ -255,7 +260,7 @@ class TaskService:
                 data={"variables": self.serializer.data_to_json_compatible(variables)},
             )
             self.store.save(uow, loaded, step, now=now, user_id=principal.user_id, extra_history=[completed])
-            return {k: v for k, v in runtime.process_variables(loaded.workflow).items()}
+        return runtime.process_variables(loaded.workflow) if with_variables else None
 
     def _task_event(
         self,

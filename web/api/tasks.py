@@ -74,10 +74,11 @@ def unclaim(task_id: str):
 @blp.alt_response(200, description="Variables, when withVariablesInReturn is true")
 def complete(args: dict, task_id: str):
     """Complete the task with variables and run the instance to its next wait state."""
-    result = engine().tasks.complete(principal(), task_id, typed_variables(args.get("variables")))
-    if args.get("withVariablesInReturn"):
-        return as_typed(result), 200
-    return None
+    with_variables = bool(args.get("withVariablesInReturn"))
+    result = engine().tasks.complete(
+        principal(), task_id, typed_variables(args.get("variables")), with_variables=with_variables
+    )
+    return (as_typed(result), 200) if with_variables else None
 
 
 @blp.route("/<task_id>/form-variables")
