@@ -23,6 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.errors import BadRequest, Conflict, PlusmaError, ScriptError
 from engine.parsing.camunda import PlusmaUserTask
 from engine.scripting import create_script_engine
+from engine.variables import parse_date
 
 _script_engine = create_script_engine()
 
@@ -270,8 +271,6 @@ def user_task_row(task: Task) -> UserTaskRow:
     due = None
     due_text = _literal(spec.due_date)
     if due_text:
-        from engine.variables import parse_date
-
         try:
             due = parse_date(due_text)
         except ValueError:

@@ -1,4 +1,5 @@
 """Alembic environment: runs migrations against the URL set by ``engine.storage.migrate``."""
+
 from alembic import context
 
 from engine.storage.database import connect

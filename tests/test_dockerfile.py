@@ -1,4 +1,5 @@
 """The container build: the Dockerfile passes hadolint and installs what the app needs."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,9 +13,7 @@ DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 
 def test_hadolint_passes():
     hadolint = Path(sys.executable).with_name("hadolint")
-    result = subprocess.run(
-        [str(hadolint), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([str(hadolint), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

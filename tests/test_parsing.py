@@ -1,4 +1,5 @@
 """Deployment parsing and validation: engine/parsing."""
+
 from __future__ import annotations
 
 import json
@@ -71,16 +72,18 @@ def chain(*nodes: str) -> str:
 
 
 def problems_of(files: dict[str, bytes | str], deployed_form_ids: tuple[str, ...] = ()) -> list[ModelProblem]:
-    encoded = {name: content.encode("utf-8") if isinstance(content, str) else content
-               for name, content in files.items()}
+    encoded = {
+        name: content.encode("utf-8") if isinstance(content, str) else content for name, content in files.items()
+    }
     with pytest.raises(InvalidModel) as info:
         parse_deployment(encoded, deployed_form_ids)
     return info.value.problems
 
 
 def only_problem(problems: list[ModelProblem], element_id: str | None = None, file: str | None = None) -> ModelProblem:
-    matching = [p for p in problems
-                if (element_id is None or p.element_id == element_id) and (file is None or p.file == file)]
+    matching = [
+        p for p in problems if (element_id is None or p.element_id == element_id) and (file is None or p.file == file)
+    ]
     assert len(matching) == 1, [str(p) for p in problems]
     return matching[0]
 
@@ -92,8 +95,9 @@ def deploy_one(doc: str, name: str = "m.bpmn", **extra: bytes | str) -> list[Mod
 
 
 def parses(files: dict[str, bytes | str], deployed_form_ids: tuple[str, ...] = ()) -> ParsedDeployment:
-    encoded = {name: content.encode("utf-8") if isinstance(content, str) else content
-               for name, content in files.items()}
+    encoded = {
+        name: content.encode("utf-8") if isinstance(content, str) else content for name, content in files.items()
+    }
     return parse_deployment(encoded, deployed_form_ids)
 
 
@@ -161,11 +165,14 @@ def _parse_in_thread(target, fifo_path: Path):  # noqa: ANN001, ANN202
     return outcome
 
 
-@pytest.mark.parametrize("template", [
-    '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file://{path}">]>\n<x>&e;</x>',
-    '<?xml version="1.0"?>\n<!DOCTYPE x SYSTEM "{path}">\n<x/>',
-    '<!DOCTYPE x [<!ENTITY % p SYSTEM "{path}"> %p;]>\n<x/>',
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file://{path}">]>\n<x>&e;</x>',
+        '<?xml version="1.0"?>\n<!DOCTYPE x SYSTEM "{path}">\n<x/>',
+        '<!DOCTYPE x [<!ENTITY % p SYSTEM "{path}"> %p;]>\n<x/>',
+    ],
+)
 def test_xxe_and_external_dtd_refused_without_reading(fifo: Path, template: str) -> None:
     content = template.format(path=fifo).encode()
     outcome = _parse_in_thread(lambda: parse_xml(content, "xxe.bpmn"), fifo)
@@ -182,8 +189,10 @@ def test_network_dtd_is_not_fetched() -> None:
     server.listen(1)
     server.settimeout(0.5)
     port = server.getsockname()[1]
-    content = (f'<!DOCTYPE x SYSTEM "http://127.0.0.1:{port}/x.dtd" [<!ENTITY e SYSTEM '
-               f'"http://127.0.0.1:{port}/e">]>\n<x>&e;</x>').encode()
+    content = (
+        f'<!DOCTYPE x SYSTEM "http://127.0.0.1:{port}/x.dtd" [<!ENTITY e SYSTEM '
+        f'"http://127.0.0.1:{port}/e">]>\n<x>&e;</x>'
+    ).encode()
     try:
         with pytest.raises(InvalidModel, match="DOCTYPE"):
             parse_xml(content, "net.bpmn")
@@ -281,41 +290,47 @@ def test_parse_history_time_to_live() -> None:
 # timers
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("PT3S", "timeDuration"),
-    ("P2DT4H", "timeDuration"),
-    (" P1W ", "timeDuration"),
-    ("2027-01-01T09:00:00+02:00", "timeDate"),
-    ("2027-01-01", "timeDate"),
-    ("R/P3M", "timeCycle"),
-    ("R3/PT10M", "timeCycle"),
-    ("R3/2027-01-01T09:00:00Z/PT1H", "timeCycle"),
-    ("R2/PT1H/2027-01-01T09:00:00Z", "timeCycle"),
-    ('"PT%dS" % delay_seconds', "timeDuration"),
-    ("reminder_after", "timeDuration"),
-    ("'PT5M'", "timeDuration"),
-    ("deadline", "timeDate"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("PT3S", "timeDuration"),
+        ("P2DT4H", "timeDuration"),
+        (" P1W ", "timeDuration"),
+        ("2027-01-01T09:00:00+02:00", "timeDate"),
+        ("2027-01-01", "timeDate"),
+        ("R/P3M", "timeCycle"),
+        ("R3/PT10M", "timeCycle"),
+        ("R3/2027-01-01T09:00:00Z/PT1H", "timeCycle"),
+        ("R2/PT1H/2027-01-01T09:00:00Z", "timeCycle"),
+        ('"PT%dS" % delay_seconds', "timeDuration"),
+        ("reminder_after", "timeDuration"),
+        ("'PT5M'", "timeDuration"),
+        ("deadline", "timeDate"),
+    ],
+)
 def test_timer_values_accepted(text: str, kind: str) -> None:
     check_timer_expression(text, kind, "Timer_1")
 
 
-@pytest.mark.parametrize(("text", "kind", "fragment"), [
-    ("PT3X", "timeDuration", "not a valid ISO 8601 duration"),
-    ("P1DT", "timeDuration", "not a valid ISO 8601 duration"),
-    ("P1H", "timeDuration", "not a valid ISO 8601 duration"),
-    ("2027-01-01T09:00:00Z", "timeDuration", "use timeDate"),
-    ("2027-13-01T00:00:00", "timeDate", "not a valid ISO 8601 date-time"),
-    ("PT3S", "timeDate", "is a duration"),
-    ("R3/PT1H/PT2H", "timeCycle", "exactly one duration"),
-    ("R3/PT1X", "timeCycle", "not a valid ISO 8601 duration"),
-    ("0 0/5 * * * ?", "timeCycle", "cron"),
-    ("${delay}", "timeDuration", "Camunda (JUEL)"),
-    ("", "timeDuration", "empty"),
-    ("'P3Q'", "timeDuration", "not a valid ISO 8601 duration"),
-    ("5", "timeDuration", "constant"),
-    ("three seconds", "timeDuration", "neither an ISO 8601 value"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind", "fragment"),
+    [
+        ("PT3X", "timeDuration", "not a valid ISO 8601 duration"),
+        ("P1DT", "timeDuration", "not a valid ISO 8601 duration"),
+        ("P1H", "timeDuration", "not a valid ISO 8601 duration"),
+        ("2027-01-01T09:00:00Z", "timeDuration", "use timeDate"),
+        ("2027-13-01T00:00:00", "timeDate", "not a valid ISO 8601 date-time"),
+        ("PT3S", "timeDate", "is a duration"),
+        ("R3/PT1H/PT2H", "timeCycle", "exactly one duration"),
+        ("R3/PT1X", "timeCycle", "not a valid ISO 8601 duration"),
+        ("0 0/5 * * * ?", "timeCycle", "cron"),
+        ("${delay}", "timeDuration", "Camunda (JUEL)"),
+        ("", "timeDuration", "empty"),
+        ("'P3Q'", "timeDuration", "not a valid ISO 8601 duration"),
+        ("5", "timeDuration", "constant"),
+        ("three seconds", "timeDuration", "neither an ISO 8601 value"),
+    ],
+)
 def test_timer_values_refused(text: str, kind: str, fragment: str) -> None:
     with pytest.raises(ScriptError) as info:
         check_timer_expression(text, kind, "Timer_1")
@@ -442,9 +457,13 @@ def test_form_ref_may_name_an_already_deployed_form() -> None:
 
 
 def test_external_form_keys_are_not_checked() -> None:
-    doc = bpmn_doc(chain('    <bpmn:userTask id="u1" camunda:formKey="embedded:app:forms/a.html"/>',
-                         '    <bpmn:userTask id="u2" camunda:formKey="app:forms/b.html"/>',
-                         '    <bpmn:userTask id="u3" camunda:formKey="camunda-forms:app:forms/c.form"/>'))
+    doc = bpmn_doc(
+        chain(
+            '    <bpmn:userTask id="u1" camunda:formKey="embedded:app:forms/a.html"/>',
+            '    <bpmn:userTask id="u2" camunda:formKey="app:forms/b.html"/>',
+            '    <bpmn:userTask id="u3" camunda:formKey="camunda-forms:app:forms/c.form"/>',
+        )
+    )
     assert len(parses({"m.bpmn": doc}).processes[0].user_tasks) == 3
 
 
@@ -503,8 +522,9 @@ def test_duplicate_element_id() -> None:
 
 
 def test_invalid_history_time_to_live() -> None:
-    doc = bpmn_doc(chain('    <bpmn:task id="t"/>'),
-                   process_attrs='id="p" isExecutable="true" camunda:historyTimeToLive="soon"')
+    doc = bpmn_doc(
+        chain('    <bpmn:task id="t"/>'), process_attrs='id="p" isExecutable="true" camunda:historyTimeToLive="soon"'
+    )
     problem = only_problem(problems_of({"m.bpmn": doc}))
     assert problem.element_id == "p" and "historyTimeToLive" in problem.message
 
@@ -524,8 +544,10 @@ def test_sequence_flow_to_missing_element() -> None:
 
 
 def test_gateway_without_outgoing_flow() -> None:
-    body = ('    <bpmn:startEvent id="start"/>\n    <bpmn:exclusiveGateway id="Gateway_dead"/>\n'
-            '    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="Gateway_dead"/>')
+    body = (
+        '    <bpmn:startEvent id="start"/>\n    <bpmn:exclusiveGateway id="Gateway_dead"/>\n'
+        '    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="Gateway_dead"/>'
+    )
     doc = bpmn_doc(body)
     problem = only_problem(problems_of({"m.bpmn": doc}), "Gateway_dead")
     assert "exclusiveGateway has no outgoing sequence flow" in problem.message
@@ -625,8 +647,12 @@ def test_missing_start_event_reported_by_spiffworkflow() -> None:
 
 
 def script_doc(script: str, attrs: str = 'scriptFormat="python"') -> str:
-    return bpmn_doc(chain(f'    <bpmn:scriptTask id="Script_1" {attrs}>\n'
-                          f'      <bpmn:script>{script}</bpmn:script>\n    </bpmn:scriptTask>'))
+    return bpmn_doc(
+        chain(
+            f'    <bpmn:scriptTask id="Script_1" {attrs}>\n'
+            f"      <bpmn:script>{script}</bpmn:script>\n    </bpmn:scriptTask>"
+        )
+    )
 
 
 @pytest.mark.parametrize("script", ["x = (", "import os", "y = ().__class__"])
@@ -652,10 +678,14 @@ def test_script_without_format_and_multiline() -> None:
 
 def timer_doc(value: str, kind: str = "timeDuration") -> str:
     value_element = f'<bpmn:{kind} xsi:type="bpmn:tFormalExpression">{value}</bpmn:{kind}>' if kind else ""
-    return bpmn_doc(chain(f'    <bpmn:intermediateCatchEvent id="Wait_1">\n'
-                          f'      <bpmn:timerEventDefinition id="TimerDef_1">{value_element}'
-                          f'</bpmn:timerEventDefinition>\n'
-                          f'    </bpmn:intermediateCatchEvent>'))
+    return bpmn_doc(
+        chain(
+            f'    <bpmn:intermediateCatchEvent id="Wait_1">\n'
+            f'      <bpmn:timerEventDefinition id="TimerDef_1">{value_element}'
+            f"</bpmn:timerEventDefinition>\n"
+            f"    </bpmn:intermediateCatchEvent>"
+        )
+    )
 
 
 def test_bad_timer_value() -> None:
@@ -670,8 +700,9 @@ def test_timer_without_value() -> None:
     assert problem.element_id == "Wait_1" and "no timeDate, timeDuration or timeCycle" in problem.message
 
 
-@pytest.mark.parametrize(("value", "kind"), [("R3/PT10M", "timeCycle"), ("2027-01-01T09:00:00Z", "timeDate"),
-                                             ("'PT1H'", "timeDuration")])
+@pytest.mark.parametrize(
+    ("value", "kind"), [("R3/PT10M", "timeCycle"), ("2027-01-01T09:00:00Z", "timeDate"), ("'PT1H'", "timeDuration")]
+)
 def test_good_timer_values_deploy(value: str, kind: str) -> None:
     parsed = parses({"m.bpmn": timer_doc(value, kind)})
     expression = parsed.processes[0].spec.task_specs["Wait_1"].event_definition.expression
@@ -685,8 +716,12 @@ def test_good_timer_values_deploy(value: str, kind: str) -> None:
 
 
 def test_business_rule_task_references() -> None:
-    doc = bpmn_doc(chain('    <bpmn:businessRuleTask id="Rule_unknown" camunda:decisionRef="nope"/>',
-                         '    <bpmn:businessRuleTask id="Rule_none"/>'))
+    doc = bpmn_doc(
+        chain(
+            '    <bpmn:businessRuleTask id="Rule_unknown" camunda:decisionRef="nope"/>',
+            '    <bpmn:businessRuleTask id="Rule_none"/>',
+        )
+    )
     problems = problems_of({"m.bpmn": doc, "risk.dmn": fixture("risk.dmn")})
     unknown = only_problem(problems, "Rule_unknown")
     assert "camunda:decisionRef 'nope' names no decision" in unknown.message and "risk" in unknown.message
@@ -697,8 +732,9 @@ def test_business_rule_task_references() -> None:
 
 
 def test_call_activity_references() -> None:
-    doc = bpmn_doc(chain('    <bpmn:callActivity id="Call_1" calledElement="elsewhere"/>',
-                         '    <bpmn:callActivity id="Call_2"/>'))
+    doc = bpmn_doc(
+        chain('    <bpmn:callActivity id="Call_1" calledElement="elsewhere"/>', '    <bpmn:callActivity id="Call_2"/>')
+    )
     problems = problems_of({"m.bpmn": doc})
     assert "calledElement 'elsewhere' names no executable process" in only_problem(problems, "Call_1").message
     assert only_problem(problems, "Call_2").message == "call activity has no calledElement"
@@ -706,29 +742,38 @@ def test_call_activity_references() -> None:
 
 
 def test_call_activity_to_non_executable_process() -> None:
-    problems = problems_of({"m.bpmn": bpmn_doc(chain('    <bpmn:callActivity id="Call_1" calledElement="notes"/>')),
-                            "dispatch.bpmn": fixture("dispatch.bpmn"), "risk.dmn": fixture("risk.dmn"),
-                            "leave_request.bpmn": fixture("leave_request.bpmn"), "review.form": fixture("review.form")})
+    problems = problems_of(
+        {
+            "m.bpmn": bpmn_doc(chain('    <bpmn:callActivity id="Call_1" calledElement="notes"/>')),
+            "dispatch.bpmn": fixture("dispatch.bpmn"),
+            "risk.dmn": fixture("risk.dmn"),
+            "leave_request.bpmn": fixture("leave_request.bpmn"),
+            "review.form": fixture("review.form"),
+        }
+    )
     assert "'notes' names no executable process" in only_problem(problems, "Call_1").message
 
 
 def test_form_references() -> None:
-    doc = bpmn_doc(chain(
-        '    <bpmn:userTask id="U_ref" camunda:formRef="missing-form"/>',
-        '    <bpmn:userTask id="U_dep" camunda:formRef="old-form" camunda:formRefBinding="deployment"/>',
-        '    <bpmn:userTask id="U_key" camunda:formKey="camunda-forms:deployment:missing.form"/>',
-        '    <bpmn:userTask id="U_notform" camunda:formKey="camunda-forms:deployment:other.bpmn"/>',
-        '    <bpmn:userTask id="U_bare" camunda:formKey="no-such-form"/>',
-        '    <bpmn:userTask id="U_both" camunda:formKey="review-form" camunda:formRef="review-form"/>',
-        '    <bpmn:userTask id="U_version" camunda:formRef="review-form" camunda:formRefBinding="version"/>',
-        '    <bpmn:userTask id="U_ok1" camunda:formRef="review-form"/>',
-        '    <bpmn:userTask id="U_ok2" camunda:formKey="camunda-forms:deployment:review.form"/>',
-        '    <bpmn:userTask id="U_ok3" camunda:formKey="review-form"/>',
-        '    <bpmn:userTask id="U_ok4" camunda:formRef="old-form"/>',
-    ))
+    doc = bpmn_doc(
+        chain(
+            '    <bpmn:userTask id="U_ref" camunda:formRef="missing-form"/>',
+            '    <bpmn:userTask id="U_dep" camunda:formRef="old-form" camunda:formRefBinding="deployment"/>',
+            '    <bpmn:userTask id="U_key" camunda:formKey="camunda-forms:deployment:missing.form"/>',
+            '    <bpmn:userTask id="U_notform" camunda:formKey="camunda-forms:deployment:other.bpmn"/>',
+            '    <bpmn:userTask id="U_bare" camunda:formKey="no-such-form"/>',
+            '    <bpmn:userTask id="U_both" camunda:formKey="review-form" camunda:formRef="review-form"/>',
+            '    <bpmn:userTask id="U_version" camunda:formRef="review-form" camunda:formRefBinding="version"/>',
+            '    <bpmn:userTask id="U_ok1" camunda:formRef="review-form"/>',
+            '    <bpmn:userTask id="U_ok2" camunda:formKey="camunda-forms:deployment:review.form"/>',
+            '    <bpmn:userTask id="U_ok3" camunda:formKey="review-form"/>',
+            '    <bpmn:userTask id="U_ok4" camunda:formRef="old-form"/>',
+        )
+    )
     other = bpmn_doc(chain('    <bpmn:task id="t"/>'), process_attrs='id="other" isExecutable="true"')
-    problems = problems_of({"m.bpmn": doc, "review.form": fixture("review.form"), "other.bpmn": other},
-                           deployed_form_ids=("old-form",))
+    problems = problems_of(
+        {"m.bpmn": doc, "review.form": fixture("review.form"), "other.bpmn": other}, deployed_form_ids=("old-form",)
+    )
     assert "camunda:formRef 'missing-form' names no form" in only_problem(problems, "U_ref").message
     assert "names no form in this deployment" in only_problem(problems, "U_dep").message
     assert "'missing.form', which is not in this deployment" in only_problem(problems, "U_key").message
@@ -752,15 +797,17 @@ def test_invalid_form_json_reports_line_and_column() -> None:
 
 
 def test_form_schema_checks() -> None:
-    problems = problems_of({
-        "noid.form": json.dumps({"components": []}),
-        "nocomp.json": json.dumps({"id": "f", "components": {}}),
-        "list.form": "[]",
-        "a.form": json.dumps({"id": "dup", "components": []}),
-        "b.form": json.dumps({"id": "dup", "components": []}),
-    })
+    problems = problems_of(
+        {
+            "noid.form": json.dumps({"components": []}),
+            "nocomp.json": json.dumps({"id": "f", "components": {}}),
+            "list.form": "[]",
+            "a.form": json.dumps({"id": "dup", "components": []}),
+            "b.form": json.dumps({"id": "dup", "components": []}),
+        }
+    )
     assert "form has no id" in only_problem(problems, file="noid.form").message
-    assert "\"components\" must be a list" in only_problem(problems, file="nocomp.json").message
+    assert '"components" must be a list' in only_problem(problems, file="nocomp.json").message
     assert "not a Camunda form" in only_problem(problems, file="list.form").message
     assert "form id 'dup' is also used by a.form" in only_problem(problems, file="b.form").message
     assert len(problems) == 4
@@ -789,28 +836,41 @@ def dmn_doc(rules: str, input_expression: str = "amount", hit_policy: str = "UNI
 
 
 def rule(rule_id: str, entry: str, output: str = '"ok"') -> str:
-    return (f'      <rule id="{rule_id}">\n'
-            f'        <inputEntry id="In_{rule_id}"><text>{entry}</text></inputEntry>\n'
-            f'        <outputEntry id="Out_{rule_id}"><text>{output}</text></outputEntry>\n'
-            f"      </rule>")
+    return (
+        f'      <rule id="{rule_id}">\n'
+        f'        <inputEntry id="In_{rule_id}"><text>{entry}</text></inputEntry>\n'
+        f'        <outputEntry id="Out_{rule_id}"><text>{output}</text></outputEntry>\n'
+        f"      </rule>"
+    )
 
 
 def test_good_dmn_entries_deploy() -> None:
-    rules = "\n".join([rule("r1", "&gt; 5"), rule("r2", '"gold"'), rule("r3", "-"), rule("r4", "1 &lt; ? &lt; 3"),
-                       rule("r5", "? in (1, 2)"), rule("r6", "", "amount * 2")])
+    rules = "\n".join(
+        [
+            rule("r1", "&gt; 5"),
+            rule("r2", '"gold"'),
+            rule("r3", "-"),
+            rule("r4", "1 &lt; ? &lt; 3"),
+            rule("r5", "? in (1, 2)"),
+            rule("r6", "", "amount * 2"),
+        ]
+    )
     parsed = parses({"d.dmn": dmn_doc(rules)})
     assert [(d.key, d.name) for d in parsed.decisions] == [("check", "Check")]
 
 
-@pytest.mark.parametrize(("entry", "fragment"), [
-    ("[1..10]", "FEEL range; in Python write 1 <= ? <= 10"),
-    ("]1..10[", "FEEL range; in Python write 1 < ? < 10"),
-    ('not("gold")', 'FEEL negation; in Python write ? != "gold"'),
-    ('not("a", "b")', 'FEEL negation; in Python write ? not in ("a", "b")'),
-    ('"gold","silver"', 'FEEL list of alternatives; in Python write ? in ("gold","silver")'),
-    ("&gt;&gt;&gt; 5", "neither a Python value"),
-    ("${amount}", "Camunda (JUEL)"),
-])
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ("[1..10]", "FEEL range; in Python write 1 <= ? <= 10"),
+        ("]1..10[", "FEEL range; in Python write 1 < ? < 10"),
+        ('not("gold")', 'FEEL negation; in Python write ? != "gold"'),
+        ('not("a", "b")', 'FEEL negation; in Python write ? not in ("a", "b")'),
+        ('"gold","silver"', 'FEEL list of alternatives; in Python write ? in ("gold","silver")'),
+        ("&gt;&gt;&gt; 5", "neither a Python value"),
+        ("${amount}", "Camunda (JUEL)"),
+    ],
+)
 def test_bad_dmn_input_entries(entry: str, fragment: str) -> None:
     doc = dmn_doc(rule("r1", entry))
     problem = only_problem(problems_of({"d.dmn": doc}))

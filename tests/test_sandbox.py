@@ -1,5 +1,6 @@
 """The sandbox for process owners' code (engine.scripting): what it refuses, what it allows, and how it
 plugs into SpiffWorkflow.  Pure engine: no database, no Flask."""
+
 from __future__ import annotations
 
 import signal

@@ -1,4 +1,5 @@
 """Deployment parsing and validation: hardened XML, Camunda 7 attributes, timers, whole deployments."""
+
 from __future__ import annotations
 
 from engine.parsing.camunda import SERIALIZER_CONFIG, PlusmaParser, PlusmaUserTask

@@ -6,6 +6,7 @@ process-level attributes (``candidateStarterGroups``, ``versionTag``, ``historyT
 reads them, keeps them on the task spec, and teaches the serializer to store them. It also makes sure
 SpiffWorkflow never parses XML itself: all of it goes through :func:`engine.parsing.xml.parse_xml`.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ line, so a process owner can fix a model in one round. Deploy-time checks also c
 would only find (or silently get wrong) at run time: Python conditions and scripts, timer values, form,
 decision and call activity references.
 """
+
 from __future__ import annotations
 
 import ast
@@ -47,9 +48,23 @@ _FORM_KEY_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}
 _CONDITIONAL_GATEWAYS = {"exclusiveGateway", "inclusiveGateway"}
 _FLOW_NODES = _GATEWAYS | {
-    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask",
-    "callActivity", "subProcess", "transaction", "adHocSubProcess", "startEvent", "endEvent",
-    "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+    "subProcess",
+    "transaction",
+    "adHocSubProcess",
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
 }
 _CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess"}
 
@@ -133,8 +148,10 @@ def _juel_problem(what: str, text: str) -> str:
         suggestion = juel_to_python(body)
         try:
             compile_expression(suggestion)
-            return (f"{what} {text.strip()!r} is a Camunda (JUEL) expression; Plūsma expressions are Python: "
-                    f"write {suggestion}")
+            return (
+                f"{what} {text.strip()!r} is a Camunda (JUEL) expression; Plūsma expressions are Python: "
+                f"write {suggestion}"
+            )
         except ScriptError:
             pass
     return f"{what} {text.strip()!r} is a Camunda (JUEL) expression; Plūsma expressions are Python"
@@ -209,8 +226,10 @@ def _dmn_input_entry_problem(text: str | None, element_id: str | None) -> str | 
     elif _parses(f"v {entry}"):
         combined = f"{_DMN_INPUT_PLACEHOLDER} {entry}"
     else:
-        return (f"{what} is neither a Python value (like \"gold\" or 5) nor a comparison (like > 5 or "
-                f"? in (1, 2)); DMN entries in Plūsma are Python, not FEEL")
+        return (
+            f'{what} is neither a Python value (like "gold" or 5) nor a comparison (like > 5 or '
+            f"? in (1, 2)); DMN entries in Plūsma are Python, not FEEL"
+        )
     try:
         compile_expression(combined, element_id)
     except ScriptError as err:
@@ -253,8 +272,15 @@ class _DeploymentCheck:
 
     # --- recording ------------------------------------------------------------------------------------
 
-    def problem(self, file: str, message: str, element: etree._Element | None = None,
-                element_id: str | None = None, line: int | None = None, cover: bool = False) -> None:
+    def problem(
+        self,
+        file: str,
+        message: str,
+        element: etree._Element | None = None,
+        element_id: str | None = None,
+        line: int | None = None,
+        cover: bool = False,
+    ) -> None:
         if element is not None:
             element_id = element_id or element.get("id")
             line = line or element.sourceline
@@ -290,8 +316,7 @@ class _DeploymentCheck:
         elif lower.endswith(FORM_SUFFIXES):
             kind = "form"
         else:
-            self.problem(name, "unsupported file type: expected .bpmn, .bpmn20.xml, .dmn, .dmn11.xml, .form or "
-                               ".json")
+            self.problem(name, "unsupported file type: expected .bpmn, .bpmn20.xml, .dmn, .dmn11.xml, .form or .json")
             return
         if len(content) > MAX_FILE_BYTES:
             self.problem(name, f"file is too large ({len(content)} bytes; at most {MAX_FILE_BYTES} bytes)")
@@ -308,15 +333,21 @@ class _DeploymentCheck:
         self.ids_by_file[name] = self.index_ids(name, root)
         if kind == "bpmn":
             if root.tag != _b("definitions"):
-                self.problem(name, f"not a BPMN 2.0 file: the root element is {_describe_tag(root)}, expected "
-                                   f"bpmn:definitions", line=root.sourceline)
+                self.problem(
+                    name,
+                    f"not a BPMN 2.0 file: the root element is {_describe_tag(root)}, expected bpmn:definitions",
+                    line=root.sourceline,
+                )
                 return
             self.bpmn[name] = root
         else:
             namespace = etree.QName(root).namespace or ""
             if _local(root) != "definitions" or not namespace.startswith(_DMN_NS_PREFIXES):
-                self.problem(name, f"not a DMN file: the root element is {_describe_tag(root)}, expected DMN "
-                                   f"definitions", line=root.sourceline)
+                self.problem(
+                    name,
+                    f"not a DMN file: the root element is {_describe_tag(root)}, expected DMN definitions",
+                    line=root.sourceline,
+                )
                 return
             self.dmn[name] = root
 
@@ -329,8 +360,9 @@ class _DeploymentCheck:
             if element_id is None:
                 continue
             if element_id in ids:
-                self.problem(name, f"duplicate id {element_id!r} (first used on line {ids[element_id].sourceline})",
-                             element)
+                self.problem(
+                    name, f"duplicate id {element_id!r} (first used on line {ids[element_id].sourceline})", element
+                )
             elif element_id in _RESERVED_IDS and name.lower().endswith(BPMN_SUFFIXES):
                 # SpiffWorkflow names its own internal tasks so; an element with that id silently breaks the flow.
                 self.problem(name, f"the id {element_id!r} is reserved by the engine; rename the element", element)
@@ -355,10 +387,10 @@ class _DeploymentCheck:
         form_id = schema.get("id")
         ok = True
         if not isinstance(form_id, str) or not form_id.strip():
-            self.problem(name, "form has no id: a Camunda form needs a non-empty string \"id\"")
+            self.problem(name, 'form has no id: a Camunda form needs a non-empty string "id"')
             ok = False
         if not isinstance(schema.get("components"), list):
-            self.problem(name, "form \"components\" must be a list")
+            self.problem(name, 'form "components" must be a list')
             ok = False
         if ok:
             self.forms.append(ParsedForm(form_id=form_id, resource_name=name, schema=schema))
@@ -367,8 +399,10 @@ class _DeploymentCheck:
         seen: dict[str, str] = {}
         for form in self.forms:
             if form.form_id in seen:
-                self.problem(form.resource_name,
-                             f"form id {form.form_id!r} is also used by {seen[form.form_id]} in this deployment")
+                self.problem(
+                    form.resource_name,
+                    f"form id {form.form_id!r} is also used by {seen[form.form_id]} in this deployment",
+                )
             else:
                 seen[form.form_id] = form.resource_name
 
@@ -381,8 +415,12 @@ class _DeploymentCheck:
             return
         if len(decisions) > 1:
             self.broken_decisions.update(d.get("id") for d in decisions if d.get("id"))
-            self.problem(name, f"{len(decisions)} decisions in one file: Plūsma evaluates one decision table per "
-                               f"DMN file; put each decision in its own file", decisions[1])
+            self.problem(
+                name,
+                f"{len(decisions)} decisions in one file: Plūsma evaluates one decision table per "
+                f"DMN file; put each decision in its own file",
+                decisions[1],
+            )
             return
         decision = decisions[0]
         key = decision.get("id")
@@ -416,8 +454,11 @@ class _DeploymentCheck:
         policy = (table.get("hitPolicy") or "UNIQUE").upper()
         if policy not in _SUPPORTED_HIT_POLICIES or table.get("aggregation"):
             shown = f"{policy} with aggregation {table.get('aggregation')}" if table.get("aggregation") else policy
-            self.problem(name, f"hit policy {shown} is not supported (supported: UNIQUE, FIRST, ANY, COLLECT "
-                               f"without aggregation)", table)
+            self.problem(
+                name,
+                f"hit policy {shown} is not supported (supported: UNIQUE, FIRST, ANY, COLLECT without aggregation)",
+                table,
+            )
         for element in table:
             local = _local(element)
             if local == "input":
@@ -425,8 +466,11 @@ class _DeploymentCheck:
                 text_el = _dmn_text(expression)
                 language = expression.get("expressionLanguage") if expression is not None else None
                 if language and language.lower() != "python":
-                    self.problem(name, f"input expression language {language!r} is not supported; Plūsma "
-                                       f"expressions are Python", expression)
+                    self.problem(
+                        name,
+                        f"input expression language {language!r} is not supported; Plūsma expressions are Python",
+                        expression,
+                    )
                     continue
                 message = _expression_problem("input expression", _text(text_el), element.get("id"))
                 if message:
@@ -439,8 +483,11 @@ class _DeploymentCheck:
                     text_el = _dmn_text(entry)
                     language = entry.get("expressionLanguage")
                     if language and language.lower() != "python":
-                        self.problem(name, f"expression language {language!r} is not supported; Plūsma "
-                                           f"expressions are Python", entry)
+                        self.problem(
+                            name,
+                            f"expression language {language!r} is not supported; Plūsma expressions are Python",
+                            entry,
+                        )
                         continue
                     text = _text(text_el)
                     if entry_local == "inputEntry":
@@ -474,7 +521,7 @@ class _DeploymentCheck:
                 continue
             self.executable[attrs.key] = (name, process)
         if not any_executable:
-            reason = ("every process has isExecutable=\"false\"" if processes else "the file has no bpmn:process")
+            reason = 'every process has isExecutable="false"' if processes else "the file has no bpmn:process"
             self.problem(name, f"no executable process: {reason}", line=root.sourceline)
 
     def check_bpmn(self, name: str, root: etree._Element) -> None:
@@ -494,8 +541,9 @@ class _DeploymentCheck:
                 self.check_timer(name, definition)
             for event in process.iter(_b("boundaryEvent")):
                 if not any(_local(child).endswith("EventDefinition") for child in event):
-                    self.problem(name, "boundary event has no event definition (timer, message, error, ...)", event,
-                                 cover=True)
+                    self.problem(
+                        name, "boundary event has no event definition (timer, message, error, ...)", event, cover=True
+                    )
             for task in process.iter(_b("businessRuleTask")):
                 self.check_business_rule(name, task, decision_keys)
             for activity in process.iter(_b("callActivity")):
@@ -532,32 +580,50 @@ class _DeploymentCheck:
             return
         language = condition.get("language")
         if condition.get(_c("resource")):
-            self.problem(name, "condition refers to an external resource (camunda:resource); write the Python "
-                               "condition inline", flow, line=condition.sourceline)
+            self.problem(
+                name,
+                "condition refers to an external resource (camunda:resource); write the Python condition inline",
+                flow,
+                line=condition.sourceline,
+            )
         elif language and language.strip().lower() != "python":
-            self.problem(name, f"condition language {language!r} is not supported; Plūsma conditions are Python "
-                               f"expressions", flow, line=condition.sourceline)
+            self.problem(
+                name,
+                f"condition language {language!r} is not supported; Plūsma conditions are Python expressions",
+                flow,
+                line=condition.sourceline,
+            )
         else:
             message = _expression_problem("condition", condition.text, flow.get("id"))
             if message:
                 self.problem(name, message, flow, line=condition.sourceline, cover=True)
         if source is not None and _local(source) not in _GATEWAYS:
-            self.problem(name, f"conditional sequence flows leaving a {_local(source)} are not supported; put an "
-                               f"exclusive gateway after {source.get('id')!r}", flow, line=condition.sourceline)
+            self.problem(
+                name,
+                f"conditional sequence flows leaving a {_local(source)} are not supported; put an "
+                f"exclusive gateway after {source.get('id')!r}",
+                flow,
+                line=condition.sourceline,
+            )
 
     def check_script(self, name: str, task: etree._Element) -> None:
         script_format = (task.get("scriptFormat") or "").strip()
         if script_format and script_format.lower() != "python":
-            self.problem(name, f"script format {script_format!r} is not supported; Plūsma scripts are Python",
-                         task, cover=True)
+            self.problem(
+                name, f"script format {script_format!r} is not supported; Plūsma scripts are Python", task, cover=True
+            )
             return
         if task.get(_c("resource")):
-            self.problem(name, "external scripts (camunda:resource) are not supported; write the script inline",
-                         task, cover=True)
+            self.problem(
+                name, "external scripts (camunda:resource) are not supported; write the script inline", task, cover=True
+            )
             return
         if task.get(_c("resultVariable")):
-            self.problem(name, "camunda:resultVariable is not supported for Python scripts; assign the variable "
-                               "in the script", task)
+            self.problem(
+                name,
+                "camunda:resultVariable is not supported for Python scripts; assign the variable in the script",
+                task,
+            )
         script = task.find(_b("script"))
         if script is None or not (script.text or "").strip():
             self.problem(name, "script task has no script", task, cover=True)
@@ -571,12 +637,18 @@ class _DeploymentCheck:
         event = definition.getparent()
         values = [el for el in definition if _local(el) in TIMER_KINDS]
         if not values:
-            self.problem(name, "timer has no timeDate, timeDuration or timeCycle", event, line=definition.sourceline,
-                         cover=True)
+            self.problem(
+                name, "timer has no timeDate, timeDuration or timeCycle", event, line=definition.sourceline, cover=True
+            )
             return
         if len(values) > 1:
-            self.problem(name, "timer has more than one of timeDate, timeDuration and timeCycle", event,
-                         line=values[1].sourceline, cover=True)
+            self.problem(
+                name,
+                "timer has more than one of timeDate, timeDuration and timeCycle",
+                event,
+                line=values[1].sourceline,
+                cover=True,
+            )
             return
         value = values[0]
         try:
@@ -589,28 +661,38 @@ class _DeploymentCheck:
         if not ref:
             other = next((a for a in ("class", "expression", "delegateExpression", "type") if task.get(_c(a))), None)
             detail = f" (camunda:{other} is not supported)" if other else ""
-            self.problem(name, f"business rule task has no camunda:decisionRef{detail}; only DMN decisions of the "
-                               f"deployment are supported", task, cover=True)
+            self.problem(
+                name,
+                f"business rule task has no camunda:decisionRef{detail}; only DMN decisions of the "
+                f"deployment are supported",
+                task,
+                cover=True,
+            )
         elif is_camunda_expression(ref):
-            self.problem(name, f"camunda:decisionRef {ref!r} must be a decision id, not an expression", task,
-                         cover=True)
+            self.problem(
+                name, f"camunda:decisionRef {ref!r} must be a decision id, not an expression", task, cover=True
+            )
         elif ref in self.broken_decisions:
             self.covered.add((name, task.get("id") or ""))  # the decision's own problems say enough
         elif ref not in decision_keys:
             known = ", ".join(sorted(decision_keys)) or "none"
-            self.problem(name, f"camunda:decisionRef {ref!r} names no decision in this deployment (decisions: "
-                               f"{known})", task, cover=True)
+            self.problem(
+                name,
+                f"camunda:decisionRef {ref!r} names no decision in this deployment (decisions: {known})",
+                task,
+                cover=True,
+            )
 
     def check_call_activity(self, name: str, activity: etree._Element) -> None:
         ref = (activity.get("calledElement") or "").strip()
         if not ref:
             self.problem(name, "call activity has no calledElement", activity, cover=True)
         elif is_camunda_expression(ref):
-            self.problem(name, f"calledElement {ref!r} must be a process id, not an expression", activity,
-                         cover=True)
+            self.problem(name, f"calledElement {ref!r} must be a process id, not an expression", activity, cover=True)
         elif ref not in self.executable:
-            self.problem(name, f"calledElement {ref!r} names no executable process in this deployment", activity,
-                         cover=True)
+            self.problem(
+                name, f"calledElement {ref!r} names no executable process in this deployment", activity, cover=True
+            )
 
     def check_form_reference(self, name: str, element: etree._Element) -> None:
         form_ref = (element.get(_c("formRef")) or "").strip()
@@ -622,11 +704,10 @@ class _DeploymentCheck:
         if form_ref:
             binding = (element.get(_c("formRefBinding")) or "latest").strip()
             if binding not in ("latest", "deployment", "version"):
-                self.problem(name, f"camunda:formRefBinding {binding!r} must be latest, deployment or version",
-                             element)
+                self.problem(name, f"camunda:formRefBinding {binding!r} must be latest, deployment or version", element)
                 return
             if binding == "version" and not (element.get(_c("formRefVersion")) or "").strip():
-                self.problem(name, "camunda:formRefBinding=\"version\" needs camunda:formRefVersion", element)
+                self.problem(name, 'camunda:formRefBinding="version" needs camunda:formRefVersion', element)
             if is_camunda_expression(form_ref):
                 return  # evaluated when the task is created
             known = local_ids if binding == "deployment" else local_ids | self.deployed_form_ids
@@ -637,18 +718,19 @@ class _DeploymentCheck:
         if not form_key or is_camunda_expression(form_key):
             return
         if form_key.startswith(DEPLOYMENT_FORM_KEY_PREFIX):
-            resource = form_key[len(DEPLOYMENT_FORM_KEY_PREFIX):]
+            resource = form_key[len(DEPLOYMENT_FORM_KEY_PREFIX) :]
             if resource not in self.files:
-                self.problem(name, f"camunda:formKey names form resource {resource!r}, which is not in this "
-                                   f"deployment", element)
+                self.problem(
+                    name, f"camunda:formKey names form resource {resource!r}, which is not in this deployment", element
+                )
             elif resource not in self.form_resources:
-                self.problem(name, f"camunda:formKey names {resource!r}, which is not a form (.form or .json)",
-                             element)
+                self.problem(name, f"camunda:formKey names {resource!r}, which is not a form (.form or .json)", element)
         elif _FORM_KEY_SCHEME.match(form_key):
             return  # embedded:, app:, camunda-forms:app: ... are served elsewhere
         elif form_key not in local_ids | self.deployed_form_ids:
-            self.problem(name, f"camunda:formKey {form_key!r} names no form in this deployment or any deployed "
-                               f"form", element)
+            self.problem(
+                name, f"camunda:formKey {form_key!r} names no form in this deployment or any deployed form", element
+            )
 
     # --- BPMN: SpiffWorkflow ----------------------------------------------------------------------------
 
@@ -687,19 +769,21 @@ class _DeploymentCheck:
                 ttl = parse_history_time_to_live(attrs.history_time_to_live)
             except ValueError:
                 ttl = None  # already reported by check_bpmn
-            processes.append(ParsedProcess(
-                key=key,
-                name=attrs.name,
-                resource_name=name,
-                spec=spec,
-                subprocess_specs=subprocess_specs,
-                is_executable=True,
-                starter_groups=attrs.starter_groups,
-                starter_users=attrs.starter_users,
-                version_tag=attrs.version_tag,
-                history_time_to_live=ttl,
-                user_tasks=_user_tasks(spec, subprocess_specs, top_level),
-            ))
+            processes.append(
+                ParsedProcess(
+                    key=key,
+                    name=attrs.name,
+                    resource_name=name,
+                    spec=spec,
+                    subprocess_specs=subprocess_specs,
+                    is_executable=True,
+                    starter_groups=attrs.starter_groups,
+                    starter_users=attrs.starter_users,
+                    version_tag=attrs.version_tag,
+                    history_time_to_live=ttl,
+                    user_tasks=_user_tasks(spec, subprocess_specs, top_level),
+                )
+            )
         return processes
 
     def spiff_problem(self, err: ValidationException, fallback_file: str) -> None:
@@ -750,8 +834,9 @@ def _line(preferred: etree._Element | None, fallback: etree._Element) -> int | N
     return preferred.sourceline if preferred is not None else fallback.sourceline
 
 
-def _user_tasks(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec | None],
-                top_level: set[str]) -> list[PlusmaUserTask]:
+def _user_tasks(
+    spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec | None], top_level: set[str]
+) -> list[PlusmaUserTask]:
     """User tasks of ``spec`` and its embedded subprocesses; called processes are definitions of their own."""
     found: list[PlusmaUserTask] = []
     seen: set[str] = set()
@@ -760,8 +845,11 @@ def _user_tasks(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProces
         for task_spec in current.task_specs.values():
             if isinstance(task_spec, PlusmaUserTask):
                 found.append(task_spec)
-            if isinstance(task_spec, SubWorkflowTaskMixin) and task_spec.spec not in top_level \
-                    and task_spec.spec not in seen:
+            if (
+                isinstance(task_spec, SubWorkflowTaskMixin)
+                and task_spec.spec not in top_level
+                and task_spec.spec not in seen
+            ):
                 seen.add(task_spec.spec)
                 sub = subprocess_specs.get(task_spec.spec)
                 if sub is not None:

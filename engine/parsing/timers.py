@@ -5,6 +5,7 @@ Python (a NameError for ``PT3S``). Plūsma accepts both: a bare ISO 8601 value, 
 result is one. This module checks a value at deploy time and describes a bare ISO value for scheduling;
 the ISO parsing itself is SpiffWorkflow's (``TimerEventDefinition``), so deploy time and run time agree.
 """
+
 from __future__ import annotations
 
 import ast
@@ -100,21 +101,23 @@ def parse_iso_timer(text: str, kind: str) -> IsoTimer:
     if kind == TIME_DURATION:
         if value[:1] not in ("P", "p"):
             hint = " (it looks like a date-time: use timeDate)" if _ISO_LIKE.match(value) else ""
-            raise ValueError(
-                f"{kind} {value!r} is not an ISO 8601 duration (like {_EXAMPLES[TIME_DURATION]}){hint}"
-            )
+            raise ValueError(f"{kind} {value!r} is not an ISO 8601 duration (like {_EXAMPLES[TIME_DURATION]}){hint}")
         return IsoTimer(kind, value, duration=_duration(value, kind))
 
     if kind == TIME_DATE:
         if value[:1] in ("P", "p"):
-            raise ValueError(f"{kind} {value!r} is a duration; timeDate needs a date-time "
-                             f"(like {_EXAMPLES[TIME_DATE]}), or use timeDuration")
+            raise ValueError(
+                f"{kind} {value!r} is a duration; timeDate needs a date-time "
+                f"(like {_EXAMPLES[TIME_DATE]}), or use timeDuration"
+            )
         return IsoTimer(kind, value, date=_datetime(value, kind))
 
     # timeCycle
     if _CRON_LIKE.match(value) and not value.upper().startswith("R"):
-        raise ValueError(f"{kind} {value!r} looks like a cron expression; Plūsma supports ISO 8601 "
-                         f"repeating intervals only (like {_EXAMPLES[TIME_CYCLE]})")
+        raise ValueError(
+            f"{kind} {value!r} looks like a cron expression; Plūsma supports ISO 8601 "
+            f"repeating intervals only (like {_EXAMPLES[TIME_CYCLE]})"
+        )
     match = re.fullmatch(r"R(\d*)/(.+)", value, re.IGNORECASE)
     if not match:
         raise ValueError(f"{kind} {value!r} is not an ISO 8601 repeating interval (like {_EXAMPLES[TIME_CYCLE]})")
@@ -125,14 +128,18 @@ def parse_iso_timer(text: str, kind: str) -> IsoTimer:
     elif len(parts) == 2:
         first, second = parts
         if first[:1] in ("P", "p") and second[:1] not in ("P", "p"):
-            timer = IsoTimer(kind, value, duration=_duration(first, kind), end=_datetime(second, kind),
-                             repetitions=repetitions)
+            timer = IsoTimer(
+                kind, value, duration=_duration(first, kind), end=_datetime(second, kind), repetitions=repetitions
+            )
         elif first[:1] not in ("P", "p") and second[:1] in ("P", "p"):
-            timer = IsoTimer(kind, value, date=_datetime(first, kind), duration=_duration(second, kind),
-                             repetitions=repetitions)
+            timer = IsoTimer(
+                kind, value, date=_datetime(first, kind), duration=_duration(second, kind), repetitions=repetitions
+            )
         else:
-            raise ValueError(f"{kind} {value!r} needs exactly one duration and at most one date-time "
-                             f"(like R3/PT10M or R3/2027-01-01T09:00:00Z/PT1H)")
+            raise ValueError(
+                f"{kind} {value!r} needs exactly one duration and at most one date-time "
+                f"(like R3/PT10M or R3/2027-01-01T09:00:00Z/PT1H)"
+            )
     else:
         raise ValueError(f"{kind} {value!r} has too many parts (like {_EXAMPLES[TIME_CYCLE]})")
     # Run SpiffWorkflow's own parser too, so nothing it would refuse at run time gets through.
@@ -153,14 +160,14 @@ def check_timer_expression(text: str, kind: str, element_id: str) -> None:
         raise ScriptError(f"unknown timer kind {kind!r}; expected one of {', '.join(TIMER_KINDS)}", element_id)
     value = (text or "").strip()
     if not value:
-        raise ScriptError(f"the timer's {kind} is empty (write an ISO 8601 value like {_EXAMPLES[kind]})",
-                          element_id)
+        raise ScriptError(f"the timer's {kind} is empty (write an ISO 8601 value like {_EXAMPLES[kind]})", element_id)
 
     if is_camunda_expression(value):
         body = camunda_expression_body(value)
         hint = f": write {juel_to_python(body)}" if body else ""
-        raise ScriptError(f"{kind} {value!r} is a Camunda (JUEL) expression; Plūsma expressions are Python{hint}",
-                          element_id)
+        raise ScriptError(
+            f"{kind} {value!r} is a Camunda (JUEL) expression; Plūsma expressions are Python{hint}", element_id
+        )
 
     if _ISO_LIKE.match(value) or (kind == TIME_CYCLE and _CRON_LIKE.match(value)):
         try:
@@ -172,15 +179,19 @@ def check_timer_expression(text: str, kind: str, element_id: str) -> None:
     try:
         compile_expression(value, element_id)
     except ScriptError as err:
-        raise ScriptError(f"{kind} {value!r} is neither an ISO 8601 value (like {_EXAMPLES[kind]}) "
-                          f"nor a valid Python expression: {err.reason}", element_id) from None
+        raise ScriptError(
+            f"{kind} {value!r} is neither an ISO 8601 value (like {_EXAMPLES[kind]}) "
+            f"nor a valid Python expression: {err.reason}",
+            element_id,
+        ) from None
 
     # A literal is checked for what it will evaluate to.
     node = ast.parse(value, mode="eval").body
     if isinstance(node, ast.Constant):
         if not isinstance(node.value, str):
-            raise ScriptError(f"{kind} {value!r} is a constant, not an ISO 8601 text (like {_EXAMPLES[kind]})",
-                              element_id)
+            raise ScriptError(
+                f"{kind} {value!r} is a constant, not an ISO 8601 text (like {_EXAMPLES[kind]})", element_id
+            )
         try:
             parse_iso_timer(node.value, kind)
         except ValueError as err:

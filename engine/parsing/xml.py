@@ -6,6 +6,7 @@ URLs) and expand internal ones (billion laughs). Every byte of XML that reaches 
 through :func:`parse_xml`; ``engine.parsing.camunda.PlusmaParser`` routes SpiffWorkflow's own
 string/file adders here too.
 """
+
 from __future__ import annotations
 
 import threading

@@ -3,6 +3,7 @@
 Limits (``TIME_LIMIT``, ``MAX_INT_BITS``, ``MAX_ITEMS``, ``MAX_FORMAT_WIDTH``) are settings of
 ``engine.scripting.sandbox``; change them there, not on this package.
 """
+
 from __future__ import annotations
 
 from engine.scripting.environment import (

@@ -8,6 +8,7 @@ element too; ``wte.line_number``/``error_line`` point into the code; ``wte.error
 owner's exception class (``NameError``, ``ZeroDivisionError``; ``SyntaxError`` for refused code;
 ``ScriptError`` for a time limit or a refused operation).  ``script_error_of`` finds the ``ScriptError``.
 """
+
 from __future__ import annotations
 
 import textwrap

@@ -17,6 +17,7 @@ and run with guarded globals, under a deadline:
 Everything the process owner's code does wrong comes out as ``engine.errors.ScriptError`` naming the element.
 Limits are module-level settings, read at call time (e.g. ``sandbox.TIME_LIMIT = 2.0``).
 """
+
 from __future__ import annotations
 
 import ast
@@ -208,8 +209,11 @@ class _SandboxPolicy(RestrictingNodeTransformer):
         if not isinstance(target, ast.Subscript):
             return super().visit_AugAssign(node)  # names become _inplacevar_ calls; attributes are refused
         if not (_is_pure(target.value) and _is_pure(target.slice)):
-            self.error(node, "augmented assignment to an item of a computed object or key is not allowed; "
-                             "write x[k] = x[k] + ... instead")
+            self.error(
+                node,
+                "augmented assignment to an item of a computed object or key is not allowed; "
+                "write x[k] = x[k] + ... instead",
+            )
             return self.node_contents_visit(node)
         # d[k] += v  ->  _write_(d)[k] = _inplacevar_('+=', _getitem_(d, k), v).  RestrictedPython refuses it
         # outright; it is common in scripts, and evaluating a side-effect-free d and k twice changes nothing.
@@ -314,7 +318,7 @@ def _compile_cached(source: str, mode: str) -> types.CodeType:
         messages = []
         for error in result.errors:
             match = _LINE_PREFIX.match(error)
-            messages.append(f"{error[match.end():]} (line {match.group(1)})" if match else error)
+            messages.append(f"{error[match.end() :]} (line {match.group(1)})" if match else error)
         raise _CompileRefused("; ".join(messages), problem)
     assert result.code is not None
     return result.code
@@ -680,10 +684,38 @@ _MATH = _ReadOnlyNamespace(
     {
         name: getattr(math, name)
         for name in (
-            "ceil", "floor", "trunc", "sqrt", "exp", "log", "log2", "log10", "fabs", "fsum", "isclose",
-            "isfinite", "isinf", "isnan", "copysign", "hypot", "gcd", "isqrt",
-            "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "degrees", "radians",
-            "pi", "e", "tau", "inf", "nan",
+            "ceil",
+            "floor",
+            "trunc",
+            "sqrt",
+            "exp",
+            "log",
+            "log2",
+            "log10",
+            "fabs",
+            "fsum",
+            "isclose",
+            "isfinite",
+            "isinf",
+            "isnan",
+            "copysign",
+            "hypot",
+            "gcd",
+            "isqrt",
+            "sin",
+            "cos",
+            "tan",
+            "asin",
+            "acos",
+            "atan",
+            "atan2",
+            "degrees",
+            "radians",
+            "pi",
+            "e",
+            "tau",
+            "inf",
+            "nan",
         )
     },
 )
@@ -746,9 +778,36 @@ _BUILTINS.update(
 # Builtins that are missing on purpose; a NameError for one of them says so.
 _UNAVAILABLE = frozenset(
     {
-        "getattr", "setattr", "delattr", "hasattr", "type", "vars", "dir", "globals", "locals", "open", "eval",
-        "exec", "compile", "__import__", "breakpoint", "input", "help", "memoryview", "object", "super",
-        "classmethod", "staticmethod", "property", "bytes", "bytearray", "iter", "next", "id", "exit", "quit",
+        "getattr",
+        "setattr",
+        "delattr",
+        "hasattr",
+        "type",
+        "vars",
+        "dir",
+        "globals",
+        "locals",
+        "open",
+        "eval",
+        "exec",
+        "compile",
+        "__import__",
+        "breakpoint",
+        "input",
+        "help",
+        "memoryview",
+        "object",
+        "super",
+        "classmethod",
+        "staticmethod",
+        "property",
+        "bytes",
+        "bytearray",
+        "iter",
+        "next",
+        "id",
+        "exit",
+        "quit",
     }
 )
 
