@@ -88,10 +88,7 @@ class DefinitionService:
             return [dict(r._mapping) for r in uow.execute(query)]
 
     def get(self, definition_id: str) -> dict[str, Any]:
-        rows = self.list(definition_id=definition_id)
-        if not rows:
-            raise NotFound(f"No process definition with id '{definition_id}'")
-        return rows[0]
+        return definition_by_id(self.db, definition_id)
 
     def latest(self, key: str) -> dict[str, Any]:
         return latest_definition(self.db, key)
@@ -116,6 +113,14 @@ class DefinitionService:
                 select(fd).where(fd.c.form_key == form_key).order_by(fd.c.version.desc()).limit(1)
             ).first()
         return dict(row._mapping) if row else None
+
+
+def definition_by_id(db: Database, definition_id: str) -> dict[str, Any]:
+    with db.transaction(write=False) as uow:
+        row = uow.execute(select(*_LIST_COLUMNS).where(process_definition.c.id == definition_id)).first()
+    if row is None:
+        raise NotFound(f"No process definition with id '{definition_id}'")
+    return dict(row._mapping)
 
 
 def latest_definition(db: Database, key: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 
 from engine.runtime import HistoryEntry
 from engine.storage.database import Database, UnitOfWork
@@ -155,7 +155,3 @@ class HistoryService:
             elif row["event_type"] == "task_completed" and current["assignee"] is None:
                 current["assignee"] = row["user_id"]
         return [a for a in activities.values() if a["start"] is not None]
-
-    def count(self) -> int:
-        with self.db.transaction(write=False) as uow:
-            return uow.execute(select(func.count()).select_from(history_event)).scalar_one()

@@ -13,10 +13,10 @@ from engine.errors import BadRequest, Forbidden, NotFound
 from engine.identity import Principal
 from engine.runtime import HistoryEntry
 from engine.serialization import Serializer
-from engine.services.definitions import latest_definition
+from engine.services.definitions import definition_by_id, latest_definition
 from engine.services.instance_store import ACTIVE, EXTERNALLY_TERMINATED, InstanceStore
 from engine.storage.database import Database
-from engine.storage.tables import history_event, process_definition, process_instance, task, task_candidate
+from engine.storage.tables import history_event, process_instance, task, task_candidate
 
 _SUMMARY_COLUMNS = [c for c in process_instance.c if c.name != "workflow_state"]
 
@@ -76,20 +76,7 @@ class InstanceService:
     ) -> dict[str, Any]:
         """Start an instance of the latest version of ``key`` (or of ``definition_id``)."""
         if definition_id:
-            with self.db.transaction(write=False) as uow:
-                row = uow.execute(
-                    select(
-                        process_definition.c.id,
-                        process_definition.c.key,
-                        process_definition.c.starter_groups,
-                        process_definition.c.starter_users,
-                        process_definition.c.deployment_id,
-                        process_definition.c.suspended,
-                    ).where(process_definition.c.id == definition_id)
-                ).first()
-            if row is None:
-                raise NotFound(f"No process definition with id '{definition_id}'")
-            definition = dict(row._mapping)
+            definition = definition_by_id(self.db, definition_id)
         elif key:
             definition = latest_definition(self.db, key)
         else:

@@ -16,7 +16,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from engine.errors import BadRequest, Conflict, NotFound, Unauthorized
 from engine.identity import Principal
@@ -40,8 +40,8 @@ class _CheckCache:
     """Principals whose password checked out recently, keyed by user and a keyed hash of the password.
 
     A hit answers without the database: every API call carries the password, and the check and the
-    group lookup would otherwise dominate a request. Changes made through this process (password,
-    groups) forget the user at once; other processes see them within ``ttl`` seconds.
+    group lookup would otherwise dominate a request. A password changed through this process
+    forgets the user at once; other processes, and group changes, take effect within ``ttl`` seconds.
     """
 
     def __init__(self, ttl: float) -> None:
@@ -120,26 +120,6 @@ class UserService:
         if not uow.execute(select(user_group.c.id).where(user_group.c.id == group_id)).first():
             uow.execute(user_group.insert(), {"id": group_id, "name": name or group_id, "type": "WORKFLOW"})
 
-    def create_group(self, group_id: str, name: str | None = None) -> None:
-        with self.db.transaction() as uow:
-            self._ensure_group(uow, group_id, name)
-
-    def add_member(self, user_id: str, group_id: str) -> None:
-        with self.db.transaction() as uow:
-            self._user_row(uow, user_id)
-            self._ensure_group(uow, group_id)
-            exists = uow.execute(
-                select(membership.c.user_id).where(membership.c.user_id == user_id, membership.c.group_id == group_id)
-            ).first()
-            if not exists:
-                uow.execute(membership.insert(), {"user_id": user_id, "group_id": group_id})
-        self._cache.forget(user_id)
-
-    def remove_member(self, user_id: str, group_id: str) -> None:
-        with self.db.transaction() as uow:
-            uow.execute(delete(membership).where(membership.c.user_id == user_id, membership.c.group_id == group_id))
-        self._cache.forget(user_id)
-
     def set_password(self, user_id: str, password: str) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise BadRequest(f"A password must have at least {MIN_PASSWORD_LENGTH} characters")
@@ -162,15 +142,6 @@ class UserService:
             row.pop("password_hash")
             row["groups"] = sorted(uow.execute(groups_of_user_clause(user_id)).scalars())
             return row
-
-    def list_users(self) -> list[dict[str, Any]]:
-        with self.db.transaction(write=False) as uow:
-            rows = uow.execute(
-                select(
-                    user_account.c.id, user_account.c.first_name, user_account.c.last_name, user_account.c.email
-                ).order_by(user_account.c.id)
-            )
-            return [dict(r._mapping) for r in rows]
 
     def user_count(self) -> int:
         with self.db.transaction(write=False) as uow:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 
 from engine.process_engine import ProcessEngine
 from engine.variables import variables_from_typed, variables_to_typed
@@ -25,7 +25,3 @@ def as_typed(data: dict) -> dict:
 
 def page(args: dict) -> dict:
     return {"first_result": args.get("firstResult") or 0, "max_results": args.get("maxResults")}
-
-
-def base_url() -> str:
-    return request.host_url.rstrip("/") + PREFIX

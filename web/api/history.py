@@ -16,13 +16,12 @@ def _millis(start, end) -> int | None:  # noqa: ANN001
     return int((end - start).total_seconds() * 1000) if start and end else None
 
 
-def _historic_instance(item: dict) -> dict:
+def _historic_instance(item: dict, definitions: dict[str, dict]) -> dict:
     start, end = item["start"], item["end"]
     state = "ACTIVE"
     if end is not None:
         state = "COMPLETED" if end["event_type"] == "instance_completed" else "EXTERNALLY_TERMINATED"
-    definitions = engine().definitions.list(definition_id=start["definition_id"])
-    definition = definitions[0] if definitions else {}
+    definition = definitions.get(start["definition_id"], {})
     return {
         "id": start["instance_id"],
         "businessKey": start["business_key"],
@@ -39,6 +38,12 @@ def _historic_instance(item: dict) -> dict:
         "rootProcessInstanceId": start["instance_id"],
         "state": state,
     }
+
+
+def _definitions_of(items: list[dict]) -> dict[str, dict]:
+    """The definitions of historic instances, each read once."""
+    ids = {i["start"]["definition_id"] for i in items}
+    return {d: engine().definitions.get(d) for d in ids}
 
 
 def _may_read(instance_id: str) -> None:
@@ -73,7 +78,8 @@ def _instances(args: dict, paged: bool) -> list[dict]:
 @blp.arguments(schemas.HistoricProcessInstanceQuery, location="query")
 @blp.response(200, schemas.HistoricProcessInstance(many=True))
 def historic_instances(args: dict):
-    return [_historic_instance(i) for i in _instances(args, paged=True)]
+    items = _instances(args, paged=True)
+    return [_historic_instance(i, _definitions_of(items)) for i in items]
 
 
 @blp.route("/process-instance/count")
@@ -90,7 +96,7 @@ def historic_instance(instance_id: str):
     items = engine().history.process_instances(instance_id=instance_id)
     if not items:
         raise NotFound(f"No historic process instance with id '{instance_id}'")
-    return _historic_instance(items[0])
+    return _historic_instance(items[0], _definitions_of(items))
 
 
 def _historic_activity(item: dict) -> dict:
