@@ -45,6 +45,8 @@ def test_assignee_candidates_and_lane(engine):
     [approve] = open_tasks(engine, MANAGER)
     assert approve["task_definition_key"] == "Task_approve"
     assert approve["form_key"] == "camunda-forms:deployment:review.form"
+    assert approve["form_ref"] == "review-form", "the file's form id, resolved at deployment"
+    assert set(engine.tasks.form_variables(MANAGER, approve["id"])) == {"comment", "urgent"}
     assert engine.tasks.candidates(approve["id"]) == {"group": ["Manager"], "user": []}, "the lane names the role"
     assert open_tasks(engine, ANNA) == []
     engine.tasks.complete(MANAGER, approve["id"], {})

@@ -303,7 +303,18 @@ class _DeploymentCheck:
         processes = self.parse_processes()
         if self.problems:
             raise InvalidModel(_unique(self.problems))
+        self.resolve_deployment_form_keys(processes)
         return ParsedDeployment(processes=processes, forms=self.forms, decisions=self.decisions)
+
+    def resolve_deployment_form_keys(self, processes: list[ParsedProcess]) -> None:
+        """A ``camunda-forms:deployment:NAME`` form key names a file; give the task that file's form id,
+        so everything after deployment finds the form by id, as with ``camunda:formRef``."""
+        form_ids = {form.resource_name: form.form_id for form in self.forms}
+        for process in processes:
+            for user_task in process.user_tasks:
+                key = user_task.form_key or ""
+                if user_task.form_ref is None and key.startswith(DEPLOYMENT_FORM_KEY_PREFIX):
+                    user_task.form_ref = form_ids[key[len(DEPLOYMENT_FORM_KEY_PREFIX) :]]
 
     # --- files ----------------------------------------------------------------------------------------
 

@@ -294,10 +294,9 @@ class TaskService:
 def _form_id_from_key(form_key: str | None) -> str | None:
     if not form_key:
         return None
-    if form_key.startswith("camunda-forms:"):
-        return None  # resolved by resource name at deployment; the row keeps form_ref for those
     if ":" in form_key:
-        return None  # embedded:/app: forms live outside Plūsma
+        # camunda-forms:deployment: keys became form_ref at deployment; embedded:/app: forms live elsewhere
+        return None
     return form_key
 
 
