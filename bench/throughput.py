@@ -20,7 +20,10 @@ What it does, in one run:
 4. HTTP: client threads, each with one keep-alive http.client connection and HTTP Basic auth, loop:
    start an instance, then five times: list its open task, claim it, complete it with a variable.
    Any unexpected status aborts the run.
-5. Prints both figures and, as the last line, ``ratio <http / raw>``.
+5. HTTP floor: the same clients send authenticated ``GET /version`` (no work) as fast as they can.
+   That rate divided by the requests per task of step 4 is the most tasks/s any server work could
+   reach on this machine, printed as the ceiling of the ratio.
+6. Prints both figures and, as the last line, ``ratio <http / raw>``.
 
 The database is dropped and gunicorn stopped at the end, also on errors and Ctrl-C.
 
@@ -427,6 +430,33 @@ class Load:
             session.close()
 
 
+class FloorLoad(Load):
+    """The same clients, connections and authentication, on an endpoint that does no work.
+
+    What gunicorn, Flask, the auth check and the load clients cost per request on this machine: the
+    ceiling of any endpoint here, so the ceiling of the task figure is this rate divided by the
+    requests a task takes.
+    """
+
+    def _client(self, index: int) -> None:
+        session = KeepAliveClient(self.base_url, USER, self.password)
+        stats = self.stats[index]
+        try:
+            while not self.stop.is_set():
+                t0 = time.perf_counter()
+                status, body = session.request("GET", "/version")
+                if status != 200:
+                    raise BenchError(f"GET /version: expected 200, got {status}: {body[:500]!r}")
+                if self.measuring.is_set():
+                    stats.latencies.setdefault("version", []).append(time.perf_counter() - t0)
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            if self.error is None:
+                self.error = error
+            self.stop.set()
+        finally:
+            session.close()
+
+
 class JsonBody:
     def __init__(self, body: bytes) -> None:
         self.body = body
@@ -488,7 +518,30 @@ def raw_phase(seconds: float) -> float:
     return raw
 
 
-def http_phase(args: argparse.Namespace, server: Server, password: str) -> float:
+def floor_phase(args: argparse.Namespace, server: Server, password: str) -> tuple[float, float]:
+    """Requests per second of an authenticated no-op endpoint, same clients and server."""
+    print(
+        f"\n[HTTP floor] {args.clients} client threads, authenticated GET /version, measured {args.seconds:.0f} s ..."
+    )
+    load = FloorLoad(server.base_url, password, args.clients)
+    before = CpuSnapshot.take(server)
+    elapsed = load.run(args.warmup, args.seconds)
+    after = CpuSnapshot.take(server)
+    requests = sum(len(s.latencies.get("version", [])) for s in load.stats)
+    rate = requests / elapsed
+    cpu_per_request = 0.0
+    if requests:
+        server_cpu, client_cpu = after.server - before.server, after.client - before.client
+        cpu_per_request = (server_cpu + client_cpu) / requests
+        print(
+            f"  CPU per request           gunicorn {server_cpu / requests * 1000:.2f} ms, "
+            f"load clients {client_cpu / requests * 1000:.2f} ms"
+        )
+    print(f"  no-op requests/s          {rate:.1f}", flush=True)
+    return rate, cpu_per_request
+
+
+def http_phase(args: argparse.Namespace, server: Server, password: str) -> tuple[float, float]:
     cores = os.cpu_count() or 1
     print(
         f"\n[HTTP] {args.clients} client threads (http.client keep-alive, Basic auth), "
@@ -542,7 +595,7 @@ def http_phase(args: argparse.Namespace, server: Server, password: str) -> float
     if closed > 0:
         print(f"  closed by the server      {closed} connections (no keep-alive for them: a cap or a timeout)")
     print(f"  HTTP tasks/s              {http:.1f}", flush=True)
-    return http
+    return http, (len(everything) / tasks if tasks else 0.0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -567,6 +620,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="PostgreSQL URL with the right to create databases (env PLUSMA_BENCH_ADMIN_URL)",
     )
     parser.add_argument("--skip-raw", action="store_true", help="measure only HTTP (no ratio line)")
+    parser.add_argument(
+        "--skip-floor", action="store_true", help="skip the no-op endpoint phase that gives the ceiling of the figure"
+    )
     return parser
 
 
@@ -611,12 +667,19 @@ def main(argv: list[str] | None = None) -> int:
 
         raws: list[float] = []
         https: list[float] = []
+        ceilings: list[float] = []
+        floor_cpu_per_task: list[float] = []
         for round_number in range(1, args.repeat + 1):
             if args.repeat > 1:
                 print(f"\n--- round {round_number} of {args.repeat} ---")
             if not args.skip_raw:
                 raws.append(raw_phase(args.seconds))
-            https.append(http_phase(args, server, password))
+            http, requests_per_task = http_phase(args, server, password)
+            https.append(http)
+            if not args.skip_floor and requests_per_task:
+                rate, cpu_per_request = floor_phase(args, server, password)
+                ceilings.append(rate / requests_per_task)
+                floor_cpu_per_task.append(cpu_per_request * requests_per_task)
 
         log = server.output().strip()
         if log:
@@ -635,6 +698,19 @@ def main(argv: list[str] | None = None) -> int:
         raw = statistics.median(raws)
         label = "median of " + ", ".join(f"{v:.1f}" for v in raws) if len(raws) > 1 else "one run"
         print(f"raw tasks/s   {raw:.1f}  ({label})")
+        if ceilings:
+            ceiling = statistics.median(ceilings)
+            print(
+                f"ceiling       {ceiling:.1f} tasks/s = no-op requests/s / requests per task: the ratio no server "
+                f"work at all could beat here is {ceiling / raw:.3f}"
+            )
+            # The same requests plus SpiffWorkflow's own work per task (raw's CPU per task), spread over every
+            # core, with nothing stored: what an HTTP server around SpiffWorkflow could reach at best here.
+            spiff_bound = cores / (statistics.median(floor_cpu_per_task) + 1 / raw)
+            print(
+                f"bound         {spiff_bound:.1f} tasks/s = {cores} cores / (no-op requests' CPU per task + raw CPU "
+                f"per task), storing nothing: ratio {spiff_bound / raw:.3f}"
+            )
         print(f"ratio {http / raw:.3f}", flush=True)
         return 0
     except KeyboardInterrupt:
