@@ -3,8 +3,10 @@
 CamundaParser ignores who may work on a user task (``camunda:candidateGroups``, ``candidateUsers``,
 ``assignee``), Camunda Forms references (``camunda:formRef``), due dates and priority, and the
 process-level attributes (``candidateStarterGroups``, ``versionTag``, ``historyTimeToLive``). This module
-reads them, keeps them on the task spec, and teaches the serializer to store them. It also makes sure
-SpiffWorkflow never parses XML itself: all of it goes through :func:`engine.parsing.xml.parse_xml`.
+reads them, keeps them on the task spec, and teaches the serializer to store them. Service and send tasks
+become :class:`PlusmaServiceTask`, which waits while an external task worker or a connector does the work.
+It also makes sure SpiffWorkflow never parses XML itself: all of it goes through
+:func:`engine.parsing.xml.parse_xml`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, UserTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
 from SpiffWorkflow.camunda.specs.user_task import Form, UserTask
@@ -92,6 +96,70 @@ def camunda_expression_body(text: str | None) -> str | None:
 def is_camunda_expression(text: str | None) -> bool:
     """True if ``text`` contains a JUEL ``${...}`` / ``#{...}`` expression anywhere."""
     return bool(text) and ("${" in text or "#{" in text)
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A ``${...}`` / ``#{...}`` part of a Camunda text value; ``body`` is a Python expression for the sandbox."""
+
+    body: str
+
+
+def expression_parts(text: str) -> list[str | Expression]:
+    """Split a Camunda text value into literal text and ``${...}`` / ``#{...}`` expressions, in order.
+
+    ``"Dear ${name}!"`` -> ``["Dear ", Expression("name"), "!"]``. As in Camunda, a text that is exactly one
+    expression stands for the expression's value, anything else for the concatenated string; ``\\${`` is a
+    literal ``${``. Braces and quotes inside an expression are matched, so ``${ {"a": 1}["a"] }`` is one
+    expression. ValueError for an expression that is never closed.
+    """
+    parts: list[str | Expression] = []
+    literal: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith(("\\${", "\\#{"), i):
+            literal.append(text[i + 1 : i + 3])
+            i += 3
+            continue
+        if text[i] in "$#" and text.startswith("{", i + 1):
+            end = _expression_end(text, i + 2)
+            if end is None:
+                raise ValueError(f"the expression starting at {text[i : i + 30]!r} is not closed with }}")
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            parts.append(Expression(text[i + 2 : end].strip()))
+            i = end + 1
+            continue
+        literal.append(text[i])
+        i += 1
+    if literal:
+        parts.append("".join(literal))
+    return parts
+
+
+def _expression_end(text: str, start: int) -> int | None:
+    """Index of the ``}`` closing an expression whose body starts at ``start``; None if unclosed."""
+    depth = 1
+    quote: str | None = None
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1  # skip the escaped character
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
 
 
 def juel_to_python(body: str) -> str:
@@ -225,6 +293,225 @@ SERIALIZER_CONFIG[PlusmaUserTask] = PlusmaUserTaskConverter
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Service and send tasks
+
+
+#: ``PlusmaServiceTask.implementation`` values.
+EXTERNAL = "external"
+CONNECTOR = "connector"
+
+#: Attributes PlusmaServiceTask adds to SpiffWorkflow's ServiceTask (also the serialized keys).
+PLUSMA_SERVICE_TASK_ATTRIBUTES = (
+    "element_type",
+    "implementation",
+    "topic",
+    "task_priority",
+    "connector_id",
+    "input_parameters",
+    "output_parameters",
+    "retry_time_cycle",
+    "async_before",
+)
+
+
+class PlusmaServiceTask(ServiceTask):
+    """A ``bpmn:serviceTask`` or ``bpmn:sendTask`` whose work is done outside the workflow.
+
+    ``implementation`` is ``"external"`` (Camunda external task: a worker fetches it by ``topic`` through
+    fetchAndLock) or ``"connector"`` (a connector job, ``connector_id`` names it). None only when the model
+    names no supported implementation; deployment refuses such models, so a deployed spec never has it.
+
+    ``input_parameters`` / ``output_parameters`` are ``[name, value]`` pairs in document order; a value is
+    ``{"text": str | None}`` (None: the parameter is empty, Camunda's null; a text may hold ``${...}``
+    expressions, see :func:`expression_parts`), ``{"list": [value, ...]}`` or ``{"map": {key: value}}``.
+    For a connector they come from the connector's ``camunda:inputOutput``; for an external task from the
+    task's own ``camunda:inputOutput`` (Camunda semantics: inputs become the task's local variables,
+    outputs map the completed task's variables into the process).
+    """
+
+    def __init__(
+        self,
+        wf_spec: Any,
+        name: str,
+        element_type: str = "serviceTask",
+        implementation: str | None = None,
+        topic: str | None = None,
+        task_priority: str | None = None,
+        connector_id: str | None = None,
+        input_parameters: list[list] | None = None,
+        output_parameters: list[list] | None = None,
+        retry_time_cycle: str | None = None,
+        async_before: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(wf_spec, name, **kwargs)
+        #: ``serviceTask`` or ``sendTask``: Camunda's activity type for history and the API.
+        self.element_type = element_type
+        self.implementation = implementation
+        #: ``camunda:topic`` as written (may hold ``${...}`` expressions, as in Camunda).
+        self.topic = topic
+        #: ``camunda:taskPriority`` as written (a number or a ``${...}`` expression).
+        self.task_priority = task_priority
+        self.connector_id = connector_id
+        self.input_parameters: list[list] = deepcopy(input_parameters or [])
+        self.output_parameters: list[list] = deepcopy(output_parameters or [])
+        #: ``camunda:failedJobRetryTimeCycle``, like ``R5/PT5M``.
+        self.retry_time_cycle = retry_time_cycle
+        #: ``camunda:asyncBefore``: kept for later, Plūsma runs every step synchronously for now.
+        self.async_before = async_before
+
+    def _run_hook(self, my_task: Any) -> None:
+        # Returning None (not True) leaves the task STARTED: the workflow waits here while the engine hands
+        # the work to an external task worker or a connector job. Whoever finishes that work calls
+        # task.complete() and workflow.do_engine_steps() to resume the process.
+        return None
+
+
+def _camunda_children(parent: etree._Element | None, name: str) -> list[etree._Element]:
+    if parent is None:
+        return []
+    return [child for child in parent if child.tag == f"{{{CAMUNDA_MODEL_NS}}}{name}"]
+
+
+def _camunda_child(parent: etree._Element | None, name: str) -> etree._Element | None:
+    children = _camunda_children(parent, name)
+    return children[0] if children else None
+
+
+def _elements(parent: etree._Element) -> list[etree._Element]:
+    """Child elements, without comments and processing instructions."""
+    return [child for child in parent if isinstance(child.tag, str)]
+
+
+def _stripped_text(element: etree._Element | None) -> str | None:
+    if element is None:
+        return None
+    return (element.text or "").strip() or None
+
+
+def extension_element(node: etree._Element, name: str) -> etree._Element | None:
+    """The first ``camunda:NAME`` inside the ``bpmn:extensionElements`` of a BPMN element, else None."""
+    extensions = node.find(full_tag("extensionElements"))
+    return _camunda_child(extensions, name)
+
+
+def parameter_value(element: etree._Element) -> dict:
+    """The value of a ``camunda:inputParameter`` / ``outputParameter`` / ``entry`` / ``value`` element.
+
+    Read as Camunda reads it: the element's text, or its one child element (``camunda:list``, ``map`` or
+    ``value``). Shapes as on :class:`PlusmaServiceTask`. ValueError for what has no such shape (a
+    ``camunda:script``, an unknown or second child element, a map item that is not an entry with a key); the
+    deployment check reports those with their lines.
+    """
+    children = _elements(element)
+    if not children:
+        # As in Camunda: surrounding whitespace does not count and an empty parameter is null.
+        text = (element.text or "").strip()
+        return {"text": text or None}
+    if len(children) > 1:
+        raise ValueError(f"{len(children)} elements in one value; a value is a text or one camunda:list or map")
+    return _value_element(children[0])
+
+
+def _value_element(element: etree._Element) -> dict:
+    """A ``camunda:list`` / ``map`` / ``value`` element: an item of a list, or the one child of a parameter."""
+    kind = etree.QName(element).localname if element.tag.startswith(f"{{{CAMUNDA_MODEL_NS}}}") else None
+    if kind == "value":
+        return parameter_value(element)
+    if kind == "list":
+        return {"list": [_value_element(item) for item in _elements(element)]}
+    if kind == "map":
+        entries: dict[str, dict] = {}
+        for entry in _elements(element):
+            key = entry.get("key")
+            if etree.QName(entry).localname != "entry" or not key:
+                raise ValueError("every item of a camunda:map must be a camunda:entry with a key")
+            entries[key] = parameter_value(entry)
+        return {"map": entries}
+    if kind == "script":
+        raise ValueError("scripts in input/output parameters are not supported; use a script task")
+    raise ValueError(f"unsupported element {etree.QName(element).localname!r} in a value")
+
+
+def read_parameters(input_output: etree._Element | None) -> tuple[list[list], list[list]]:
+    """``(input_parameters, output_parameters)`` of a ``camunda:inputOutput`` element (empty if None)."""
+    result: tuple[list[list], list[list]] = ([], [])
+    for index, kind in enumerate(("inputParameter", "outputParameter")):
+        for parameter in _camunda_children(input_output, kind):
+            name = (parameter.get("name") or "").strip()
+            if not name:
+                raise ValueError(f"a camunda:{kind} has no name")
+            result[index].append([name, parameter_value(parameter)])
+    return result
+
+
+def service_task_implementation(node: etree._Element) -> str | None:
+    """``external`` or ``connector`` as the model asks (connector wins if both); None if neither."""
+    if extension_element(node, "connector") is not None:
+        return CONNECTOR
+    if (_camunda_attribute(node, "type") or "") == EXTERNAL:
+        return EXTERNAL
+    return None
+
+
+class PlusmaServiceTaskParser(CamundaTaskParser):
+    """Reads Camunda 7's external task and connector attributes of service and send tasks.
+
+    It checks only what the spec could not hold at all; the deployment check reports everything else (Java
+    delegates, missing topic, unknown connector...) with file, element and line.
+    """
+
+    def create_task(self) -> PlusmaServiceTask:
+        node = self.node
+        implementation = service_task_implementation(node)
+        connector = extension_element(node, "connector")
+        if implementation == CONNECTOR:
+            io_element = _camunda_child(connector, "inputOutput")
+            connector_id_element = _camunda_child(connector, "connectorId")
+            connector_id = _stripped_text(connector_id_element)
+        else:
+            io_element = extension_element(node, "inputOutput")
+            connector_id = None
+        try:
+            input_parameters, output_parameters = read_parameters(io_element)
+        except ValueError as err:
+            self.raise_validation_exception(str(err))
+        retry = extension_element(node, "failedJobRetryTimeCycle")
+        async_before = node.get(f"{{{CAMUNDA_MODEL_NS}}}asyncBefore") or node.get(f"{{{CAMUNDA_MODEL_NS}}}async")
+        return self.spec_class(
+            self.spec,
+            self.bpmn_id,
+            element_type=etree.QName(node).localname,
+            implementation=implementation,
+            topic=_camunda_attribute(node, "topic"),
+            task_priority=_camunda_attribute(node, "taskPriority"),
+            connector_id=connector_id,
+            input_parameters=input_parameters,
+            output_parameters=output_parameters,
+            retry_time_cycle=_stripped_text(retry),
+            async_before=(async_before or "").strip().lower() == "true",
+            **self.bpmn_attributes,
+        )
+
+
+class PlusmaServiceTaskConverter(TaskSpecConverter):
+    """Serializes PlusmaServiceTask: the BPMN attributes plus the ones above (all plain JSON)."""
+
+    def to_dict(self, spec: PlusmaServiceTask) -> dict:
+        dct = self.get_default_attributes(spec)
+        for attr in PLUSMA_SERVICE_TASK_ATTRIBUTES:
+            dct[attr] = deepcopy(getattr(spec, attr))
+        return dct
+
+    def from_dict(self, dct: dict) -> PlusmaServiceTask:
+        # Keys reach PlusmaServiceTask.__init__ as keyword arguments; keys added later get their defaults.
+        return self.task_spec_from_dict(dct)
+
+
+SERIALIZER_CONFIG[PlusmaServiceTask] = PlusmaServiceTaskConverter
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Processes and the parser
 
 
@@ -275,7 +562,7 @@ def _refuse_doctype(tree: etree._Element | etree._ElementTree, filename: str | N
 
 
 class PlusmaParser(CamundaParser):
-    """CamundaParser with Plūsma's user tasks, process attributes and hardened XML input.
+    """CamundaParser with Plūsma's user and service tasks, process attributes and hardened XML input.
 
     Only ``add_bpmn_xml`` / ``add_dmn_xml`` take parsed trees; every adder that takes text, bytes, a file
     or a file name parses with :func:`parse_xml` instead of lxml's default parser.
@@ -284,6 +571,9 @@ class PlusmaParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (PlusmaUserTaskParser, PlusmaUserTask),
+        # Camunda 7 runs send tasks exactly like service tasks (external task or connector).
+        full_tag("serviceTask"): (PlusmaServiceTaskParser, PlusmaServiceTask),
+        full_tag("sendTask"): (PlusmaServiceTaskParser, PlusmaServiceTask),
     }
     PROCESS_PARSER_CLASS = PlusmaProcessParser
 

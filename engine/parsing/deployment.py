@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -22,15 +23,27 @@ from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 
 from engine.errors import InvalidModel, ModelProblem, ScriptError
 from engine.parsing.camunda import (
+    EXTERNAL,
+    Expression,
     PlusmaParser,
+    PlusmaServiceTask,
     PlusmaUserTask,
     camunda_expression_body,
+    expression_parts,
+    extension_element,
     is_camunda_expression,
     juel_to_python,
     parse_history_time_to_live,
     process_attributes,
 )
-from engine.parsing.timers import TIMER_KINDS, check_timer_expression, quote_bare_iso_timers
+from engine.parsing.timers import (
+    TIME_DURATION,
+    TIMER_KINDS,
+    IsoTimer,
+    check_timer_expression,
+    parse_iso_timer,
+    quote_bare_iso_timers,
+)
 from engine.parsing.xml import MAX_FILE_BYTES, parse_xml
 from engine.scripting import compile_expression, compile_script
 
@@ -75,6 +88,20 @@ _SUPPORTED_HIT_POLICIES = {"UNIQUE", "FIRST", "ANY", "COLLECT"}
 #: Task spec names SpiffWorkflow uses for its own tasks in every process.
 _RESERVED_IDS = frozenset({"Start", "End", "Root"})
 
+MAIL_SEND = "mail-send"
+#: Connectors Plūsma ships (``camunda:connectorId``) and the input parameters each one takes.
+KNOWN_CONNECTORS: dict[str, tuple[str, ...]] = {
+    MAIL_SEND: ("to", "cc", "bcc", "from", "fromAlias", "subject", "text", "html", "template", "language"),
+}
+_JAVA_DELEGATES = ("class", "delegateExpression", "expression")
+_IMPLEMENTATIONS = (
+    'use camunda:type="external" with a camunda:topic (an external task worker does the work) '
+    f"or the {MAIL_SEND} connector"
+)
+
+
+_T = TypeVar("_T")
+
 
 def _b(tag: str) -> str:
     return f"{{{BPMN_NS}}}{tag}"
@@ -110,6 +137,8 @@ class ParsedProcess:
     history_time_to_live: int | None = None
     #: User tasks of the process and its embedded subprocesses (called processes have their own list).
     user_tasks: list[PlusmaUserTask] = field(default_factory=list)
+    #: Service and send tasks, likewise.
+    service_tasks: list[PlusmaServiceTask] = field(default_factory=list)
 
 
 @dataclass
@@ -168,6 +197,63 @@ def _expression_problem(what: str, text: str | None, element_id: str | None) -> 
     except ScriptError as err:
         return f"{what} {text.strip()!r}: {err.reason}"
     return None
+
+
+def _embedded_expression_problem(what: str, text: str, element_id: str | None) -> str | None:
+    """None if every ``${...}`` in a Camunda text value compiles in the sandbox, else why not.
+
+    Unlike conditions, parameter and attribute values follow Camunda's ``${...}`` convention; the body of
+    each expression is Python, compiled exactly as a condition is.
+    """
+    try:
+        parts = expression_parts(text)
+    except ValueError as err:
+        return f"{what} {text!r}: {err}"
+    for part in parts:
+        if not isinstance(part, Expression):
+            continue
+        if not part.body:
+            return f"{what} {text!r} has an empty expression ${{}}"
+        try:
+            compile_expression(part.body, element_id)
+        except ScriptError as err:
+            suggestion = juel_to_python(part.body)
+            if suggestion != part.body:
+                try:
+                    compile_expression(suggestion)
+                    return (
+                        f"{what}: ${{{part.body}}} is written in JUEL; expression bodies are Python in Plūsma: "
+                        f"write ${{{suggestion}}}"
+                    )
+                except ScriptError:
+                    pass
+            return f"{what}: expression ${{{part.body}}}: {err.reason}"
+    return None
+
+
+_RETRY_CYCLE = re.compile(r"R(\d+)/(.+)")
+
+
+def parse_retry_time_cycle(text: str) -> tuple[int, IsoTimer]:
+    """``camunda:failedJobRetryTimeCycle`` (``R5/PT5M``): the number of retries and the interval between
+    them (an ``IsoTimer`` of kind timeDuration). ValueError saying what is wrong otherwise.
+
+    Only this form is accepted: Camunda's lists of intervals and expressions are not.
+    """
+    value = (text or "").strip()
+    match = _RETRY_CYCLE.fullmatch(value)
+    if not match:
+        raise ValueError(
+            f"camunda:failedJobRetryTimeCycle {value!r} must be R<number of retries>/<ISO 8601 duration>, like R5/PT5M"
+        )
+    try:
+        interval = parse_iso_timer(match.group(2), TIME_DURATION)
+    except ValueError:
+        raise ValueError(
+            f"camunda:failedJobRetryTimeCycle {value!r}: {match.group(2)!r} is not a valid ISO 8601 duration "
+            f"(like PT5M or P1D)"
+        ) from None
+    return int(match.group(1)), interval
 
 
 # DMN input entries, read the way SpiffWorkflow's DMNEngine evaluates them: "-" or empty matches anything;
@@ -557,6 +643,8 @@ class _DeploymentCheck:
                     )
             for task in process.iter(_b("businessRuleTask")):
                 self.check_business_rule(name, task, decision_keys)
+            for task in _iter_many(process, ("serviceTask", "sendTask")):
+                self.check_service_task(name, task)
             for activity in process.iter(_b("callActivity")):
                 self.check_call_activity(name, activity)
             for element in _iter_many(process, ("userTask", "startEvent")):
@@ -743,6 +831,199 @@ class _DeploymentCheck:
                 name, f"camunda:formKey {form_key!r} names no form in this deployment or any deployed form", element
             )
 
+    # --- BPMN: service and send tasks ---------------------------------------------------------------
+
+    def check_service_task(self, name: str, task: etree._Element) -> None:
+        """An external task or a known connector, as Camunda 7 models them; nothing that needs Java."""
+        what = f"{_local(task)} {task.get('id')!r}"
+        delegates = [attr for attr in _JAVA_DELEGATES if task.get(_c(attr)) is not None]
+        for attr in delegates:
+            self.problem(
+                name, f"{what} uses camunda:{attr}: Java delegates cannot run in Plūsma; {_IMPLEMENTATIONS}", task
+            )
+        task_type = task.get(_c("type"))
+        external = task_type is not None and task_type.strip() == EXTERNAL
+        if task_type is not None and not external:
+            self.problem(
+                name,
+                f'{what} has camunda:type {task_type.strip()!r}; only camunda:type="external" is supported '
+                f"(or a camunda:connector)",
+                task,
+            )
+        connector = extension_element(task, "connector")
+        task_io = extension_element(task, "inputOutput")
+        if not delegates and task_type is None and connector is None:
+            hint = ' (it has a camunda:topic but no camunda:type="external")' if task.get(_c("topic")) else ""
+            self.problem(name, f"{what} needs an implementation{hint}: {_IMPLEMENTATIONS}", task)
+        if external and connector is not None:
+            self.problem(
+                name,
+                f'{what} has both camunda:type="external" and a camunda:connector; use one of them',
+                task,
+                line=connector.sourceline,
+            )
+        elif external:
+            topic = (task.get(_c("topic")) or "").strip()
+            if not topic:
+                self.problem(
+                    name, f'{what} has camunda:type="external" but no camunda:topic for workers to fetch it by', task
+                )
+            else:
+                self.check_text(name, task, f"{what}: camunda:topic", topic, task)
+        elif connector is not None:
+            self.check_connector(name, task, what, connector)
+            if task_io is not None:
+                # Camunda would map these around the connector; Plūsma keeps one set of parameters.
+                self.problem(
+                    name,
+                    f"{what} has a camunda:inputOutput outside its camunda:connector; put the parameters in the "
+                    f"connector's camunda:inputOutput",
+                    task,
+                    line=task_io.sourceline,
+                )
+        if connector is None:
+            self.check_parameters(name, task, what, task_io)
+        priority = (task.get(_c("taskPriority")) or "").strip()
+        if priority and is_camunda_expression(priority):
+            self.check_text(name, task, f"{what}: camunda:taskPriority", priority, task)
+        elif priority and not re.fullmatch(r"[+-]?\d+", priority):
+            self.problem(name, f"{what}: camunda:taskPriority {priority!r} is not a whole number", task)
+        self.check_retry_cycle(name, task, what)
+        # SpiffWorkflow's parser would only repeat a parameter problem reported here, less clearly.
+        self.covered.add((name, task.get("id") or ""))
+
+    def check_connector(self, name: str, task: etree._Element, what: str, connector: etree._Element) -> None:
+        id_element = next((el for el in connector if _local(el) == "connectorId"), None)
+        connector_id = (_text(id_element) or "").strip()
+        known = ", ".join(sorted(KNOWN_CONNECTORS))
+        if not connector_id:
+            self.problem(
+                name,
+                f"{what}: camunda:connector has no camunda:connectorId (known: {known})",
+                task,
+                line=connector.sourceline,
+            )
+        elif connector_id not in KNOWN_CONNECTORS:
+            self.problem(
+                name,
+                f"{what}: unknown connector {connector_id!r} (known: {known})",
+                task,
+                line=id_element.sourceline,
+            )
+        io_element = next((el for el in connector if _local(el) == "inputOutput"), None)
+        inputs = self.check_parameters(name, task, what, io_element)
+        if connector_id != MAIL_SEND:
+            return
+        line = io_element.sourceline if io_element is not None else connector.sourceline
+        if "to" not in inputs:
+            self.problem(name, f'{what}: the {MAIL_SEND} connector needs a "to" input parameter', task, line=line)
+        if "template" not in inputs and "subject" not in inputs:
+            self.problem(
+                name,
+                f'{what}: the {MAIL_SEND} connector needs a "subject" or a "template" input parameter',
+                task,
+                line=line,
+            )
+        for parameter_name, element in inputs.items():
+            if parameter_name not in KNOWN_CONNECTORS[MAIL_SEND]:
+                self.problem(
+                    name,
+                    f"{what}: the {MAIL_SEND} connector has no parameter {parameter_name!r} "
+                    f"(parameters: {', '.join(KNOWN_CONNECTORS[MAIL_SEND])})",
+                    task,
+                    line=element.sourceline,
+                )
+
+    def check_parameters(
+        self, name: str, task: etree._Element, what: str, io_element: etree._Element | None
+    ) -> dict[str, etree._Element]:
+        """Check a ``camunda:inputOutput``; returns its input parameters by name."""
+        inputs: dict[str, etree._Element] = {}
+        if io_element is None:
+            return inputs
+        for parameter in io_element:
+            kind = _local(parameter)
+            if kind not in ("inputParameter", "outputParameter"):
+                continue
+            parameter_name = (parameter.get("name") or "").strip()
+            if not parameter_name:
+                self.problem(name, f"{what}: a camunda:{kind} has no name", task, line=parameter.sourceline)
+                continue
+            if kind == "inputParameter":
+                inputs.setdefault(parameter_name, parameter)
+            self.check_parameter_value(name, task, f"{what}: parameter {parameter_name!r}", parameter)
+        return inputs
+
+    def check_parameter_value(self, name: str, task: etree._Element, what: str, element: etree._Element) -> None:
+        """A parameter, map entry or ``camunda:value``: a text, or one list, map or value element."""
+        children = [child for child in element if isinstance(child.tag, str)]
+        if not children:
+            text = (element.text or "").strip()
+            if text:
+                self.check_text(name, task, what, text, element)
+            return
+        if len(children) > 1:
+            self.problem(
+                name,
+                f"{what} has {len(children)} elements; a value is a text or one camunda:list or camunda:map",
+                task,
+                line=children[1].sourceline,
+            )
+            return
+        self.check_value_element(name, task, what, children[0])
+
+    def check_value_element(self, name: str, task: etree._Element, what: str, element: etree._Element) -> None:
+        kind = _local(element) if etree.QName(element).namespace == CAMUNDA_MODEL_NS else None
+        if kind == "value":
+            self.check_parameter_value(name, task, what, element)
+        elif kind == "list":
+            for item in element:
+                if isinstance(item.tag, str):
+                    self.check_value_element(name, task, what, item)
+        elif kind == "map":
+            for entry in element:
+                if not isinstance(entry.tag, str):
+                    continue
+                if _local(entry) != "entry" or not entry.get("key"):
+                    self.problem(
+                        name,
+                        f"{what}: every item of a camunda:map must be a camunda:entry with a key",
+                        task,
+                        line=entry.sourceline,
+                    )
+                else:
+                    self.check_parameter_value(name, task, f"{what}, key {entry.get('key')!r}", entry)
+        elif kind == "script":
+            self.problem(
+                name,
+                f"{what}: scripts in input/output parameters are not supported; use a script task",
+                task,
+                line=element.sourceline,
+            )
+        else:
+            self.problem(
+                name,
+                f"{what}: unsupported element {_describe_tag(element)}; a value is a text, camunda:list, "
+                f"camunda:map or camunda:value",
+                task,
+                line=element.sourceline,
+            )
+
+    def check_text(self, name: str, task: etree._Element, what: str, text: str, element: etree._Element) -> None:
+        """Every ``${...}`` in a text value must compile in the sandbox, as conditions do."""
+        message = _embedded_expression_problem(what, text, task.get("id"))
+        if message:
+            self.problem(name, message, task, line=element.sourceline)
+
+    def check_retry_cycle(self, name: str, task: etree._Element, what: str) -> None:
+        element = extension_element(task, "failedJobRetryTimeCycle")
+        if element is None:
+            return
+        try:
+            parse_retry_time_cycle(element.text or "")
+        except ValueError as err:
+            self.problem(name, f"{what}: {err}", task, line=element.sourceline)
+
     # --- BPMN: SpiffWorkflow ----------------------------------------------------------------------------
 
     def parse_processes(self) -> list[ParsedProcess]:
@@ -792,7 +1073,8 @@ class _DeploymentCheck:
                     starter_users=attrs.starter_users,
                     version_tag=attrs.version_tag,
                     history_time_to_live=ttl,
-                    user_tasks=_user_tasks(spec, subprocess_specs, top_level),
+                    user_tasks=_task_specs(spec, subprocess_specs, top_level, PlusmaUserTask),
+                    service_tasks=_task_specs(spec, subprocess_specs, top_level, PlusmaServiceTask),
                 )
             )
         return processes
@@ -845,16 +1127,20 @@ def _line(preferred: etree._Element | None, fallback: etree._Element) -> int | N
     return preferred.sourceline if preferred is not None else fallback.sourceline
 
 
-def _user_tasks(
-    spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec | None], top_level: set[str]
-) -> list[PlusmaUserTask]:
-    """User tasks of ``spec`` and its embedded subprocesses; called processes are definitions of their own."""
-    found: list[PlusmaUserTask] = []
+def _task_specs(
+    spec: BpmnProcessSpec,
+    subprocess_specs: Mapping[str, BpmnProcessSpec | None],
+    top_level: set[str],
+    kind: type[_T],
+) -> list[_T]:
+    """Task specs of ``kind`` in ``spec`` and its embedded subprocesses; called processes are definitions of
+    their own."""
+    found: list[_T] = []
     seen: set[str] = set()
 
     def walk(current: BpmnProcessSpec) -> None:
         for task_spec in current.task_specs.values():
-            if isinstance(task_spec, PlusmaUserTask):
+            if isinstance(task_spec, kind):
                 found.append(task_spec)
             if (
                 isinstance(task_spec, SubWorkflowTaskMixin)
