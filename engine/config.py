@@ -15,6 +15,16 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir / 'plusma.sqlite'}"
 
 
+#: Numeric settings: (environment variable, field, type).
+_NUMBERS = (
+    ("PLUSMA_AUTH_CACHE_SECONDS", "auth_cache_seconds", float),
+    ("PLUSMA_POOL_SIZE", "pool_size", int),
+    ("PLUSMA_JOB_RETRIES", "job_retries", int),
+    ("PLUSMA_JOB_LEASE_SECONDS", "job_lease_seconds", float),
+    ("PLUSMA_JOB_RETRY_DELAY_SECONDS", "job_retry_delay_seconds", float),
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
@@ -27,6 +37,12 @@ class Settings:
     #: How many parsed process specs stay in memory.
     spec_cache_size: int = 256
     pool_size: int = 10
+    #: Tries of a failing job before it becomes an incident (Camunda's default: 3).
+    job_retries: int = 3
+    #: How long a worker holds an acquired job; a crashed worker's jobs are free again after it.
+    job_lease_seconds: float = 300.0
+    #: Wait before retrying a failed job; doubles with each further failure.
+    job_retry_delay_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:  # noqa: ANN003
@@ -34,9 +50,11 @@ class Settings:
         values: dict = {}
         if url:
             values.update(database_url=url, database_url_given=True)
-        if "PLUSMA_AUTH_CACHE_SECONDS" in os.environ:
-            values["auth_cache_seconds"] = float(os.environ["PLUSMA_AUTH_CACHE_SECONDS"])
-        if "PLUSMA_POOL_SIZE" in os.environ:
-            values["pool_size"] = int(os.environ["PLUSMA_POOL_SIZE"])
+        for name, field_name, kind in _NUMBERS:
+            if name in os.environ:
+                try:
+                    values[field_name] = kind(os.environ[name])
+                except ValueError:
+                    raise ValueError(f"{name}={os.environ[name]!r} is not a {kind.__name__}") from None
         values.update(overrides)
         return cls(**values)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from engine.clock import Clock
 from engine.config import Settings
 from engine.serialization import Serializer
@@ -10,6 +12,8 @@ from engine.services.deployments import DeploymentService
 from engine.services.history import HistoryService
 from engine.services.instance_store import InstanceStore
 from engine.services.instances import InstanceService
+from engine.services.job_signal import JobSignal
+from engine.services.jobs import JobService
 from engine.services.tasks import TaskService
 from engine.services.users import UserService
 from engine.storage.database import Database
@@ -24,11 +28,23 @@ class ProcessEngine:
         self.db = Database(settings.database_url, pool_size=settings.pool_size)
         self.serializer = Serializer()
         self.specs = SpecCache(self.db, self.serializer, settings.spec_cache_size)
-        store = InstanceStore(self.serializer, self.specs)
+        #: Wakes this process's scheduler when a commit schedules a job.
+        self.job_signal = JobSignal()
+        store = InstanceStore(self.serializer, self.specs, job_retries=settings.job_retries, signal=self.job_signal)
         self.definitions = DefinitionService(self.db)
-        self.deployments = DeploymentService(self.db, self.serializer, self.specs, self.clock)
+        self.deployments = DeploymentService(
+            self.db, self.serializer, self.specs, self.clock, job_retries=settings.job_retries, signal=self.job_signal
+        )
         self.instances = InstanceService(self.db, store, self.serializer, self.clock)
         self.tasks = TaskService(self.db, store, self.definitions, self.serializer, self.clock)
+        self.jobs = JobService(
+            self.db,
+            store,
+            self.serializer,
+            self.clock,
+            lease=timedelta(seconds=settings.job_lease_seconds),
+            retry_delay=timedelta(seconds=settings.job_retry_delay_seconds),
+        )
         self.history = HistoryService(self.db)
         self.users = UserService(self.db, settings.auth_cache_seconds)
 

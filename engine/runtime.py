@@ -10,19 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.clock import spiff_time
 from engine.errors import BadRequest, Conflict, PlusmaError, ScriptError
-from engine.parsing.camunda import PlusmaUserTask
-from engine.scripting import create_script_engine
+from engine.parsing.camunda import PlusmaServiceTask, PlusmaUserTask, camunda_expression_body
+from engine.scripting import create_script_engine, evaluate
 from engine.variables import parse_date
 
 _script_engine = create_script_engine()
@@ -68,6 +71,8 @@ def activity_type(task: Task) -> str:
     name = type(task.task_spec).__name__
     if isinstance(task.task_spec, PlusmaUserTask):
         return "userTask"
+    if isinstance(task.task_spec, PlusmaServiceTask):
+        return task.task_spec.element_type
     name = name.removeprefix("Bpmn").removeprefix("Camunda")
     return name[0].lower() + name[1:]
 
@@ -140,11 +145,12 @@ def open_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
     ]
 
 
-def _run(workflow: BpmnWorkflow, action) -> Step:  # noqa: ANN001
+def _run(workflow: BpmnWorkflow, action, now: datetime | None = None) -> Step:  # noqa: ANN001
     before = _snapshot(workflow)
     try:
-        action()
-        workflow.do_engine_steps()
+        with spiff_time(now or datetime.now(UTC)):
+            action()
+            workflow.do_engine_steps()
     except ScriptError:
         raise
     except SpiffWorkflowException as error:
@@ -180,14 +186,14 @@ def attach(workflow: BpmnWorkflow) -> BpmnWorkflow:
     return workflow
 
 
-def start(workflow: BpmnWorkflow, variables: dict[str, Any]) -> Step:
+def start(workflow: BpmnWorkflow, variables: dict[str, Any], now: datetime | None = None) -> Step:
     """Run a new instance with its start variables to its first wait state."""
     start_task = workflow.get_next_task(state=TaskState.READY)
 
     def seed() -> None:
         start_task.data.update(variables)
 
-    return _run(workflow, seed)
+    return _run(workflow, seed, now)
 
 
 def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
@@ -197,7 +203,9 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
         raise BadRequest(f"Task {task_id} is not part of this instance's state") from error
 
 
-def complete_user_task(workflow: BpmnWorkflow, task_id: str, variables: dict[str, Any]) -> Step:
+def complete_user_task(
+    workflow: BpmnWorkflow, task_id: str, variables: dict[str, Any], now: datetime | None = None
+) -> Step:
     """Complete an open user task with the given variables and run on to the next wait state."""
     task = find_task(workflow, task_id)
     if task.state in (TaskState.COMPLETED, TaskState.CANCELLED):
@@ -210,12 +218,141 @@ def complete_user_task(workflow: BpmnWorkflow, task_id: str, variables: dict[str
         task.data.update(variables)
         task.run()
 
-    step = _run(workflow, run_task)
+    return _run(workflow, run_task, now)
+
+
+def cancel(workflow: BpmnWorkflow, now: datetime | None = None) -> Step:
+    return _run(workflow, workflow.cancel, now)
+
+
+# --- Waiting ----------------------------------------------------------------------------------------------
+
+TIMER = "timer"
+MESSAGE = "message"
+EXTERNAL = "external"
+CONNECTOR = "connector"
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Something an instance waits for, as the job, external task and subscription tables keep it."""
+
+    kind: str
+    task_id: str
+    activity_id: str
+    #: When a timer falls due (None for other kinds, and for a cycle that has run out).
+    due: datetime | None = None
+    #: A message's name, an external task's topic, a connector's id.
+    name: str | None = None
+    #: An external task's priority (camunda:taskPriority).
+    priority: int = 0
+
+
+def _event_tasks(workflow: BpmnWorkflow) -> Iterable[Task]:
+    # The top workflow's event manager also holds the catching tasks of its subprocesses.
+    return list(workflow.event_manager.tasks.values())
+
+
+def _timer_due(value: Any) -> datetime | None:
+    if isinstance(value, dict):  # a cycle: {"cycles": n, "next": iso, ...}; 0 cycles left is not due
+        value = value.get("next") if value.get("cycles") else None
+    if not isinstance(value, str):
+        return None
+    try:
+        due = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # Stored in UTC: SQLite compares the stored texts.
+    return due.astimezone(UTC) if due.tzinfo is not None else due.replace(tzinfo=UTC)
+
+
+def waits(workflow: BpmnWorkflow) -> dict[str, Wait]:
+    """Everything the workflow waits for besides user tasks, by SpiffWorkflow task id."""
+    found: dict[str, Wait] = {}
+    for task in _event_tasks(workflow):
+        if not task.has_state(TaskState.WAITING | TaskState.READY) or not _is_bpmn_element(task):
+            continue
+        definition = task.task_spec.event_definition
+        details = definition.details(task)
+        task_id = str(task.id)
+        if isinstance(definition, TimerEventDefinition):
+            due = _timer_due(details.value)
+            if due is not None:
+                found[task_id] = Wait(TIMER, task_id, task.task_spec.bpmn_id, due=due)
+        elif isinstance(definition, MessageEventDefinition):
+            found[task_id] = Wait(MESSAGE, task_id, task.task_spec.bpmn_id, name=definition.name)
+    for task in _all_tasks(workflow):
+        spec = task.task_spec
+        if isinstance(spec, PlusmaServiceTask) and task.state == TaskState.STARTED:
+            implementation = spec.implementation
+            # camunda:topic and camunda:taskPriority may be ${...} expressions over the task's data.
+            name = (
+                str(_parameter_value({"text": spec.topic}, task)) if implementation == EXTERNAL else spec.connector_id
+            )
+            priority_value = _parameter_value({"text": spec.task_priority}, task) if spec.task_priority else 0
+            try:
+                priority = int(priority_value)
+            except (TypeError, ValueError):
+                priority = 0
+            found[str(task.id)] = Wait(implementation, str(task.id), spec.bpmn_id, name=name, priority=priority)
+    return found
+
+
+def fire_timers(workflow: BpmnWorkflow, now: datetime) -> Step:
+    """Fire every timer of the workflow that is due at ``now`` and run on to the next wait state."""
+    due = {k: w for k, w in waits(workflow).items() if w.kind == TIMER and w.due is not None and w.due < now}
+    step = _run(workflow, workflow.refresh_timers, now)
+    after = waits(workflow)
+    # A cycle's repetition leaves no state change of its own in the tree: record each firing.
+    fired = [
+        HistoryEntry(
+            "timer_fired",
+            activity_id=wait.activity_id,
+            activity_name=workflow.get_task_from_id(UUID(task_id)).task_spec.bpmn_name,
+            activity_type="timer",
+            activity_instance_id=task_id,
+            data={"due": wait.due.isoformat()},
+        )
+        for task_id, wait in due.items()
+        if after.get(task_id) != wait
+    ]
+    step.history[:0] = fired
     return step
 
 
-def cancel(workflow: BpmnWorkflow) -> Step:
-    return _run(workflow, workflow.cancel)
+_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def start_by_timer(workflow: BpmnWorkflow, due: datetime, now: datetime) -> Step:
+    """Start a new instance whose timer start event fell due at ``due``.
+
+    The schedule of a timer start event belongs to the definition (the job), not to the instance:
+    the instance's start event is made to fire at once, whatever its own expression would compute.
+    """
+
+    def fire_start_event() -> None:
+        # Reach the start event with time far in the past, so its own expression cannot fire it too.
+        with spiff_time(_LONG_AGO):
+            workflow.do_engine_steps()
+        fired = False
+        for task in _event_tasks(workflow):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition) or task.parent is None:
+                continue
+            if task.parent.task_spec.name != "Start":  # only the process's own start events
+                continue
+            past = (due - timedelta(microseconds=1)).isoformat()
+            if isinstance(definition, CycleTimerEventDefinition):
+                # One cycle left: its outgoing flows run once; SpiffWorkflow completes the event afterwards.
+                task._set_internal_data(event_value={"cycles": 1, "next": past, "duration": 0.0})
+            else:
+                task._set_internal_data(event_value=past)
+            fired = True
+        if not fired:
+            raise ProcessError("The process has no timer start event to fire")
+        workflow.refresh_timers()
+
+    return _run(workflow, fire_start_event, now)
 
 
 def process_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -288,3 +425,54 @@ def user_task_row(task: Task) -> UserTaskRow:
         form_ref=spec.form_ref,
         due=due,
     )
+
+
+def _parameter_value(value: Any, task: Task) -> Any:
+    """One camunda:inputParameter value: text with ``${...}`` expressions, or a list or map of values."""
+    if "list" in value:
+        return [_parameter_value(item, task) for item in value["list"]]
+    if "map" in value:
+        return {key: _parameter_value(item, task) for key, item in value["map"].items()}
+    text = value.get("text")
+    if text is None:
+        return None
+    body = camunda_expression_body(text)
+    if body is not None:  # the whole text is one expression: keep its value's type
+        return evaluate(body, task.data, task.task_spec.bpmn_id)
+    return _EXPRESSION_IN_TEXT.sub(lambda m: str(evaluate(m.group(1), task.data, task.task_spec.bpmn_id)), text)
+
+
+_EXPRESSION_IN_TEXT = re.compile(r"[$#]\{(.*?)\}", re.DOTALL)
+
+
+def input_parameters(task: Task) -> dict[str, Any]:
+    """A service task's input parameters, evaluated against the task's data."""
+    return {name: _parameter_value(value, task) for name, value in getattr(task.task_spec, "input_parameters", [])}
+
+
+def complete_service_task(
+    workflow: BpmnWorkflow, task_id: str, variables: dict[str, Any], now: datetime | None = None
+) -> Step:
+    """Complete a service task that waited for outside work, with that work's results, and run on."""
+    task = find_task(workflow, task_id)
+    if task.state != TaskState.STARTED:
+        raise Conflict(f"Task {task_id} no longer waits for its service ({TaskState.get_name(task.state)})")
+
+    def run_task() -> None:
+        task.data.update(variables)
+        task.complete()
+
+    return _run(workflow, run_task, now)
+
+
+def set_variables(workflow: BpmnWorkflow, variables: dict[str, Any]) -> None:
+    """Set process variables on a waiting instance: on every open task's data, where scripts will see them."""
+    open_tasks = [t for t in workflow.get_tasks(state=_OPEN) if _is_bpmn_element(t)]
+    if not open_tasks:
+        raise BadRequest("The instance has nothing open to hold variables")
+    for task in open_tasks:
+        task.data.update(variables)
+        if task.state == TaskState.WAITING and task.parent is not None:
+            # A waiting task merges its parent's data into its own on every update (SpiffWorkflow's
+            # _update_hook): the parent must carry the new values too, or they are overwritten.
+            task.parent.data.update(variables)

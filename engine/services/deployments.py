@@ -17,8 +17,10 @@ from engine.identity import Principal
 from engine.parsing import MAX_FILE_BYTES, parse_deployment
 from engine.runtime import HistoryEntry
 from engine.serialization import Serializer
-from engine.services import history
+from engine.services import history, start_events
 from engine.services.definitions import SpecCache
+from engine.services.instance_store import DEFAULT_JOB_RETRIES
+from engine.services.job_signal import JobSignal
 from engine.storage.database import Database
 from engine.storage.tables import deployment, form_definition, process_definition, resource
 
@@ -61,11 +63,22 @@ def _latest_version(uow, table, key_column, key: str):  # noqa: ANN001, ANN202
 
 
 class DeploymentService:
-    def __init__(self, db: Database, serializer: Serializer, specs: SpecCache, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        serializer: Serializer,
+        specs: SpecCache,
+        clock: Clock,
+        *,
+        job_retries: int = DEFAULT_JOB_RETRIES,
+        signal: JobSignal | None = None,
+    ) -> None:
         self.db = db
         self.serializer = serializer
         self.specs = specs
         self.clock = clock
+        self.job_retries = job_retries
+        self.signal = signal
 
     def deploy(
         self,
@@ -205,6 +218,15 @@ class DeploymentService:
                     timestamp=now,
                     user_id=principal.user_id,
                 )
+            earliest = None
+            for definition in new_definitions:
+                due = start_events.register_definition(
+                    uow, definition, spec_entries[definition["id"]][0], now, job_retries=self.job_retries
+                )
+                if due is not None:
+                    earliest = min(earliest or due, due)
+            if earliest is not None and self.signal is not None:
+                uow.after_commit.append(lambda: self.signal.notify(earliest))
             for definition_id, entry in spec_entries.items():
                 uow.after_commit.append(lambda d=definition_id, e=entry: self.specs.put(d, e))
         for definition in new_definitions:

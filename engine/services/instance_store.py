@@ -6,7 +6,7 @@ rows and the history events together, so state and effects never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +15,21 @@ from sqlalchemy import bindparam, delete, select, update
 
 from engine import runtime
 from engine.errors import Conflict, NotFound
-from engine.runtime import HistoryEntry, Step
+from engine.runtime import CONNECTOR, EXTERNAL, MESSAGE, TIMER, HistoryEntry, Step, Wait
 from engine.serialization import STATE_FORMAT, Serializer
 from engine.services import history
 from engine.services.definitions import SpecCache
+from engine.services.job_signal import JobSignal
 from engine.storage.database import UnitOfWork
-from engine.storage.tables import process_instance, task, task_candidate
+from engine.storage.tables import (
+    event_subscription,
+    external_task,
+    incident,
+    job,
+    process_instance,
+    task,
+    task_candidate,
+)
 
 # The statements of every step, built once: building and cache-keying them per call is a
 # measurable share of a request.
@@ -40,6 +49,25 @@ _UPDATE_INSTANCE = (
 _DELETE_TASKS = delete(task).where(task.c.id.in_(bindparam("task_ids", expanding=True)))
 _INSERT_TASK = task.insert()
 _INSERT_CANDIDATE = task_candidate.insert()
+_DELETE_JOBS = delete(job).where(job.c.id.in_(bindparam("ids", expanding=True)))
+_DELETE_INCIDENTS = delete(incident).where(incident.c.configuration.in_(bindparam("ids", expanding=True)))
+_DELETE_EXTERNAL_TASKS = delete(external_task).where(external_task.c.id.in_(bindparam("ids", expanding=True)))
+_DELETE_SUBSCRIPTIONS = delete(event_subscription).where(event_subscription.c.id.in_(bindparam("ids", expanding=True)))
+_RESCHEDULE_JOB = (
+    update(job)
+    .where(job.c.id == bindparam("job_id"))
+    .values(
+        due=bindparam("due"),
+        retries=bindparam("retries"),
+        lock_owner=None,
+        lock_expires=None,
+        exception_message=None,
+        exception_stacktrace=None,
+    )
+)
+#: Where each kind of wait is kept; its rows' ids are the waiting SpiffWorkflow task's id.
+_WAIT_TABLES = {TIMER: job, CONNECTOR: job, EXTERNAL: external_task, MESSAGE: event_subscription}
+DEFAULT_JOB_RETRIES = 3
 
 ACTIVE = "ACTIVE"
 COMPLETED = "COMPLETED"
@@ -52,6 +80,8 @@ class LoadedInstance:
     workflow: BpmnWorkflow
     #: Ids of the open user tasks when loaded: exactly the instance's task rows.
     task_ids: frozenset[str] = frozenset()
+    #: What the instance waited for when loaded: exactly its job, external task and subscription rows.
+    waits: dict[str, Wait] = field(default_factory=dict)
 
     @property
     def context(self) -> history.InstanceContext:
@@ -61,9 +91,19 @@ class LoadedInstance:
 
 
 class InstanceStore:
-    def __init__(self, serializer: Serializer, specs: SpecCache) -> None:
+    def __init__(
+        self,
+        serializer: Serializer,
+        specs: SpecCache,
+        *,
+        job_retries: int = DEFAULT_JOB_RETRIES,
+        signal: JobSignal | None = None,
+    ) -> None:
         self.serializer = serializer
         self.specs = specs
+        self.job_retries = job_retries
+        #: Hears the earliest due time after a commit that scheduled jobs: wakes the local scheduler.
+        self.signal = signal
 
     def row(self, uow: UnitOfWork, instance_id: str) -> dict[str, Any]:
         row = uow.execute(_SELECT_INSTANCE, {"instance_id": instance_id}).first()
@@ -76,7 +116,7 @@ class InstanceStore:
         spec, subprocess_specs = self.specs.get(uow, row["definition_id"])
         workflow = self.serializer.state_from_json(row["workflow_state"], row["state_format"], spec, subprocess_specs)
         open_ids = frozenset(str(t.id) for t in runtime.open_user_tasks(workflow))
-        return LoadedInstance(row, runtime.attach(workflow), open_ids)
+        return LoadedInstance(row, runtime.attach(workflow), open_ids, runtime.waits(workflow))
 
     def insert(
         self,
@@ -101,6 +141,7 @@ class InstanceStore:
         uow.execute(process_instance.insert(), row)
         loaded = LoadedInstance(row, workflow)
         self._sync_tasks(uow, loaded, step, now)
+        self._sync_waits(uow, loaded, now)
         entries = [started, *step.history]
         if step.completed:
             entries.append(HistoryEntry("instance_completed"))
@@ -138,6 +179,7 @@ class InstanceStore:
             )
         row.update(values)
         self._sync_tasks(uow, loaded, step, now)
+        self._sync_waits(uow, loaded, now)
         entries = [*extra_history, *step.history]
         if state == COMPLETED:
             entries.append(HistoryEntry("instance_completed"))
@@ -198,3 +240,87 @@ class InstanceStore:
             uow.execute(_INSERT_TASK, new_rows)
         if candidates:
             uow.execute(_INSERT_CANDIDATE, candidates)
+
+    def _sync_waits(self, uow: UnitOfWork, loaded: LoadedInstance, now: datetime) -> None:
+        """Make the job, external task and subscription rows match what the workflow now waits for."""
+        before = loaded.waits
+        after = runtime.waits(loaded.workflow)
+        loaded.waits = after
+        if not before and not after:
+            return
+        removed = [wait for task_id, wait in before.items() if task_id not in after]
+        if removed:
+            ids = {table: [] for table in (job, external_task, event_subscription)}
+            for wait in removed:
+                ids[_WAIT_TABLES[wait.kind]].append(wait.task_id)
+            for table, statement in ((job, _DELETE_JOBS), (external_task, _DELETE_EXTERNAL_TASKS)):
+                if ids[table]:
+                    # A wait that ended takes its open incident with it.
+                    uow.execute(_DELETE_INCIDENTS, {"ids": ids[table]})
+                    uow.execute(statement, {"ids": ids[table]})
+            if ids[event_subscription]:
+                uow.execute(_DELETE_SUBSCRIPTIONS, {"ids": ids[event_subscription]})
+        row = loaded.row
+        common = {
+            "instance_id": row["id"],
+            "definition_id": row["definition_id"],
+            "definition_key": row["definition_key"],
+            "created": now,
+        }
+        new_jobs, new_external, new_subscriptions, earliest = [], [], [], None
+        for task_id, wait in after.items():
+            old = before.get(task_id)
+            if old == wait:
+                continue
+            if old is not None:
+                if wait.kind == TIMER:  # a cycle's next repetition
+                    uow.execute(_RESCHEDULE_JOB, {"job_id": task_id, "due": wait.due, "retries": self.job_retries})
+                    earliest = min(earliest or wait.due, wait.due)
+                continue
+            if wait.kind in (TIMER, CONNECTOR):
+                due = wait.due if wait.kind == TIMER else now
+                new_jobs.append(
+                    {
+                        **common,
+                        "id": task_id,
+                        "kind": wait.kind,
+                        "activity_id": wait.activity_id,
+                        "task_id": task_id,
+                        "due": due,
+                        "retries": self.job_retries,
+                        "configuration": None,
+                    }
+                )
+                earliest = min(earliest or due, due)
+            elif wait.kind == EXTERNAL:
+                new_external.append(
+                    {
+                        **common,
+                        "id": task_id,
+                        "topic": wait.name,
+                        "activity_id": wait.activity_id,
+                        "business_key": row["business_key"],
+                        "priority": wait.priority,
+                    }
+                )
+            elif wait.kind == MESSAGE:
+                new_subscriptions.append(
+                    {
+                        **common,
+                        "id": task_id,
+                        "event_type": MESSAGE,
+                        "event_name": wait.name,
+                        "activity_id": wait.activity_id,
+                        "task_id": task_id,
+                        "business_key": row["business_key"],
+                    }
+                )
+        if new_jobs:
+            uow.execute(job.insert(), new_jobs)
+        if new_external:
+            uow.execute(external_task.insert(), new_external)
+        if new_subscriptions:
+            uow.execute(event_subscription.insert(), new_subscriptions)
+        if earliest is not None and self.signal is not None:
+            signal = self.signal
+            uow.after_commit.append(lambda: signal.notify(earliest))

@@ -250,7 +250,7 @@ class TaskService:
             if row["assignee"] not in (None, principal.user_id) and not principal.is_admin:
                 raise Forbidden(f"Task '{task_id}' is claimed by '{row['assignee']}'; only they may complete it")
             loaded = self.store.load(uow, row["instance_id"])
-            step = runtime.complete_user_task(loaded.workflow, task_id, variables)
+            step = runtime.complete_user_task(loaded.workflow, task_id, variables, now)
             completed = HistoryEntry(
                 "task_completed",
                 activity_id=row["task_definition_key"],

@@ -187,3 +187,88 @@ membership = Table(
     Column("user_id", String(255), ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
     Column("group_id", String(255), ForeignKey("user_group.id", ondelete="CASCADE"), primary_key=True),
 )
+
+# --- Waiting: jobs, incidents, external tasks, message subscriptions ------------------------------------
+
+job = Table(
+    "job",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # "timer" (catch or boundary event of an instance), "timer-start" (a definition's timer start event),
+    # "connector" (a service task whose connector the engine runs itself).
+    Column("kind", String(32), nullable=False),
+    Column("instance_id", String(36), ForeignKey("process_instance.id"), nullable=True, index=True),
+    Column("definition_id", String(255), ForeignKey("process_definition.id"), nullable=False, index=True),
+    Column("definition_key", String(255), nullable=False),
+    Column("activity_id", String(255), nullable=False),
+    # The SpiffWorkflow task that waits (instance jobs); NULL for timer-start jobs.
+    Column("task_id", String(36), nullable=True),
+    Column("due", Timestamp, nullable=False),
+    Column("retries", Integer, nullable=False),
+    # A lease, not a lock: a worker that dies holding it loses the job when it expires.
+    Column("lock_owner", String(255), nullable=True),
+    Column("lock_expires", Timestamp, nullable=True),
+    Column("exception_message", Text, nullable=True),
+    Column("exception_stacktrace", Text, nullable=True),
+    # Kind-specific: a timer-start's ISO expression and remaining repetitions, a retry cycle...
+    Column("configuration", JSON, nullable=True),
+    Column("created", Timestamp, nullable=False),
+    # Acquisition reads due jobs in due order.
+    Index("ix_job_due", "due"),
+)
+
+incident = Table(
+    "incident",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # Camunda's types: "failedJob", "failedExternalTask".
+    Column("incident_type", String(64), nullable=False),
+    Column("incident_timestamp", Timestamp, nullable=False),
+    Column("incident_message", Text, nullable=True),
+    Column("instance_id", String(36), nullable=True, index=True),
+    Column("definition_id", String(255), nullable=False),
+    Column("definition_key", String(255), nullable=False),
+    Column("activity_id", String(255), nullable=False),
+    # The failed job's or external task's id (Camunda's "configuration").
+    Column("configuration", String(36), nullable=False, unique=True),
+)
+
+external_task = Table(
+    "external_task",
+    metadata,
+    # The SpiffWorkflow task's UUID of the waiting service task.
+    Column("id", String(36), primary_key=True),
+    Column("topic", String(255), nullable=False),
+    Column("instance_id", String(36), ForeignKey("process_instance.id"), nullable=False, index=True),
+    Column("definition_id", String(255), nullable=False),
+    Column("definition_key", String(255), nullable=False),
+    Column("activity_id", String(255), nullable=False),
+    Column("business_key", String(255), nullable=True),
+    Column("priority", BigInteger, nullable=False, default=0),
+    Column("worker_id", String(255), nullable=True),
+    Column("lock_expires", Timestamp, nullable=True),
+    # NULL until a worker reports a failure (Camunda's semantics).
+    Column("retries", Integer, nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("error_details", Text, nullable=True),
+    Column("created", Timestamp, nullable=False),
+    Index("ix_external_task_topic_lock_expires", "topic", "lock_expires"),
+)
+
+event_subscription = Table(
+    "event_subscription",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # "message"
+    Column("event_type", String(32), nullable=False),
+    Column("event_name", String(255), nullable=False),
+    # NULL for a message start event of a definition (the latest version of its key).
+    Column("instance_id", String(36), ForeignKey("process_instance.id"), nullable=True, index=True),
+    Column("definition_id", String(255), ForeignKey("process_definition.id"), nullable=False),
+    Column("definition_key", String(255), nullable=False),
+    Column("activity_id", String(255), nullable=False),
+    Column("task_id", String(36), nullable=True),
+    Column("business_key", String(255), nullable=True),
+    Column("created", Timestamp, nullable=False),
+    Index("ix_event_subscription_event_type_event_name", "event_type", "event_name"),
+)

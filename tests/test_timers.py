@@ -1,0 +1,299 @@
+"""Timers as jobs: stored due times, firing exactly once, retries and incidents, on a clock the tests move.
+
+Nothing here sleeps: the engine runs on a ManualClock and the tests call ``jobs.run_due`` the way the
+scheduler does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.clock import ManualClock
+from engine.identity import SYSTEM, Principal
+from engine.process_engine import ProcessEngine
+from engine.services.tasks import TaskQuery
+from engine.storage.tables import history_event, job
+from tests.conftest import FIXTURES, PASSWORD
+
+START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+EXECUTOR = Principal("ilze", frozenset({"l2"}))
+CLERK = Principal("klara", frozenset({"kac"}))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def timed(settings, clock):
+    engine = ProcessEngine(settings, clock=clock)
+    engine.users.create_user("admin", PASSWORD, groups=["admin"])
+    yield engine
+    engine.close()
+
+
+def deploy(engine: ProcessEngine, *names: str) -> None:
+    files = {name: (FIXTURES / name).read_bytes() for name in names}
+    engine.deployments.deploy(files, principal=SYSTEM, name="timers")
+
+
+def jobs(engine: ProcessEngine, **filters) -> list[dict]:
+    return engine.jobs.list(**filters)
+
+
+def open_tasks(engine: ProcessEngine, instance_id: str | None = None) -> list[dict]:
+    return engine.tasks.list(SYSTEM, TaskQuery(process_instance_id=instance_id))
+
+
+def events(engine: ProcessEngine, instance_id: str) -> list[tuple[str, str | None]]:
+    with engine.db.transaction(write=False) as uow:
+        rows = uow.execute(
+            select(history_event.c.event_type, history_event.c.activity_id)
+            .where(history_event.c.instance_id == instance_id)
+            .order_by(history_event.c.id)
+        )
+        return [tuple(r) for r in rows]
+
+
+def as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_boundary_timers_are_stored_as_jobs_with_their_due_times(timed, clock):
+    deploy(timed, "timers_boundary.bpmn")
+    instance = timed.instances.start(SYSTEM, key="incidenta_termini")
+    rows = {j["activity_id"]: j for j in jobs(timed, instance_id=instance["id"])}
+    assert set(rows) == {"Timer_sla", "Timer_atgadinajums"}
+    assert as_utc(rows["Timer_sla"]["due"]) == START + timedelta(hours=4)
+    assert as_utc(rows["Timer_atgadinajums"]["due"]) == START + timedelta(hours=1)
+    assert all(j["retries"] == 3 and j["lock_owner"] is None for j in rows.values())
+    # Nothing is due yet: running the scheduler now does nothing at all.
+    assert timed.jobs.run_due("worker-a") == []
+    assert timed.jobs.next_due() == START + timedelta(hours=1)
+
+
+def test_non_interrupting_cycle_fires_each_repetition_once_then_the_interrupting_timer_escalates(timed, clock):
+    deploy(timed, "timers_boundary.bpmn")
+    instance = timed.instances.start(SYSTEM, key="incidenta_termini")
+
+    fired = []
+    for hour in (1, 2, 3):
+        clock.set(START + timedelta(hours=hour, seconds=1))
+        outcomes = timed.jobs.run_due("worker-a")
+        fired.append([o.result for o in outcomes])
+        # Running again at the same moment finds nothing: each repetition fires once.
+        assert timed.jobs.run_due("worker-a") == []
+    assert fired == [["done"], ["done"], ["done"]]
+    reminders = [e for e in events(timed, instance["id"]) if e == ("timer_fired", "Timer_atgadinajums")]
+    assert len(reminders) == 3
+    # The cycle ran out (R3): only the SLA timer is left.
+    assert [j["activity_id"] for j in jobs(timed, instance_id=instance["id"])] == ["Timer_sla"]
+    assert [t["task_definition_key"] for t in open_tasks(timed, instance["id"])] == ["Task_diagnosticet"]
+
+    clock.set(START + timedelta(hours=4, minutes=5))
+    assert [o.result for o in timed.jobs.run_due("worker-a")] == ["done"]
+    assert [t["task_definition_key"] for t in open_tasks(timed, instance["id"])] == ["Task_eskalet"]
+    assert jobs(timed, instance_id=instance["id"]) == []
+    assert ("activity_cancelled", "Task_diagnosticet") in events(timed, instance["id"])
+
+
+def test_completing_the_task_removes_its_boundary_timers(timed, clock):
+    deploy(timed, "timers_boundary.bpmn")
+    instance = timed.instances.start(SYSTEM, key="incidenta_termini")
+    task = open_tasks(timed, instance["id"])[0]
+    timed.tasks.complete(EXECUTOR, task["id"], {})
+    assert jobs(timed, instance_id=instance["id"]) == []
+    clock.set(START + timedelta(days=1))
+    assert timed.jobs.run_due("worker-a") == []
+
+
+def test_cancelling_an_instance_removes_its_jobs(timed, clock):
+    deploy(timed, "timers_boundary.bpmn")
+    instance = timed.instances.start(SYSTEM, key="incidenta_termini")
+    timed.instances.cancel(SYSTEM, instance["id"], "duplicate")
+    assert jobs(timed, instance_id=instance["id"]) == []
+
+
+def test_jobs_that_fell_due_during_downtime_fire_in_due_order(timed, clock):
+    deploy(timed, "timer_catch.bpmn")
+    dues = [START + timedelta(minutes=m) for m in (30, 10, 20)]
+    ids = {}
+    for due in dues:
+        instance = timed.instances.start(
+            SYSTEM, key="gaidit_un_aprekinat", variables={"termins": due.isoformat(), "dalitajs": 4}
+        )
+        ids[instance["id"]] = due
+    # Everything was down for a day; at start-up the worker catches up, earliest first.
+    clock.set(START + timedelta(days=1))
+    acquired = timed.jobs.acquire("worker-a", 10)
+    assert [as_utc(j["due"]) for j in acquired] == sorted(dues)
+    outcomes = [timed.jobs.execute(row, "worker-a") for row in acquired]
+    assert [o.result for o in outcomes] == ["done"] * 3
+    assert len(open_tasks(timed)) == 3
+    assert jobs(timed) == []
+
+
+def test_a_failing_job_is_retried_with_back_off_then_becomes_an_incident_and_retries_after_a_fix(timed, clock):
+    deploy(timed, "timer_catch.bpmn")
+    due = START + timedelta(minutes=5)
+    instance = timed.instances.start(
+        SYSTEM, key="gaidit_un_aprekinat", variables={"termins": due.isoformat(), "dalitajs": 0}
+    )
+    clock.set(due + timedelta(seconds=1))
+    first = timed.jobs.run_due("worker-a")
+    assert [o.result for o in first] == ["retry"]
+    assert "division by zero" in first[0].error
+    row = jobs(timed, instance_id=instance["id"])[0]
+    assert row["retries"] == 2 and "division by zero" in row["exception_message"]
+    # Back-off: not again at once, but after the retry delay (10 s, then 20 s).
+    assert timed.jobs.run_due("worker-a") == []
+    clock.advance(timedelta(seconds=10))
+    assert [o.result for o in timed.jobs.run_due("worker-a")] == ["retry"]
+    clock.advance(timedelta(seconds=10))
+    assert timed.jobs.run_due("worker-a") == []
+    clock.advance(timedelta(seconds=10))
+    assert [o.result for o in timed.jobs.run_due("worker-a")] == ["incident"]
+
+    # The instance stayed where it was; the incident names the element and the error.
+    assert open_tasks(timed, instance["id"]) == []
+    (incident,) = timed.jobs.incidents(instance_id=instance["id"])
+    assert incident["incident_type"] == "failedJob"
+    assert incident["activity_id"] == "Gaidit"
+    assert "division by zero" in incident["incident_message"]
+    clock.advance(timedelta(hours=5))
+    assert timed.jobs.run_due("worker-a") == []  # no retries left: it waits for a person
+
+    # The cause is fixed, the job gets retries again: it runs at once and the incident closes.
+    timed.instances.set_variables(SYSTEM, instance["id"], {"dalitajs": 5})
+    timed.jobs.set_retries(SYSTEM, row["id"], 1)
+    assert timed.jobs.incidents(instance_id=instance["id"]) == []
+    assert [o.result for o in timed.jobs.run_due("worker-a")] == ["done"]
+    assert timed.instances.variables(SYSTEM, instance["id"])["rezultats"] == 20
+    kinds = [e[0] for e in events(timed, instance["id"])]
+    assert kinds.count("job_failed") == 3
+    assert kinds.index("incident_created") < kinds.index("incident_resolved")
+
+
+def test_only_an_admin_may_set_retries(timed, clock):
+    from engine.errors import Forbidden
+
+    deploy(timed, "timer_catch.bpmn")
+    timed.instances.start(SYSTEM, key="gaidit_un_aprekinat", variables={"termins": START.isoformat(), "dalitajs": 1})
+    row = jobs(timed)[0]
+    with pytest.raises(Forbidden):
+        timed.jobs.set_retries(CLERK, row["id"], 3)
+
+
+def test_a_crashed_workers_lease_expires_and_another_worker_fires_the_job_once(timed, clock):
+    deploy(timed, "timer_catch.bpmn")
+    due = START + timedelta(minutes=1)
+    instance = timed.instances.start(
+        SYSTEM, key="gaidit_un_aprekinat", variables={"termins": due.isoformat(), "dalitajs": 2}
+    )
+    clock.set(due + timedelta(seconds=1))
+    held = timed.jobs.acquire("worker-that-dies", 10)
+    assert len(held) == 1
+    # worker-that-dies never comes back. Until its lease expires nobody else takes the job...
+    assert timed.jobs.acquire("worker-b", 10) == []
+    clock.advance(timed.jobs.lease + timedelta(seconds=1))
+    # ...then worker-b does, and fires it.
+    assert [o.result for o in timed.jobs.run_due("worker-b")] == ["done"]
+    assert [t["task_definition_key"] for t in open_tasks(timed, instance["id"])] == ["Task_parbaudit"]
+    # The dead worker's late attempt finds nothing to do.
+    assert timed.jobs.execute(held[0], "worker-that-dies").result == "gone"
+    fired = [e for e in events(timed, instance["id"]) if e == ("timer_fired", "Gaidit")]
+    assert len(fired) == 1
+
+
+def test_a_slow_worker_whose_lease_expired_cannot_fire_the_timer_a_second_time(timed, clock):
+    deploy(timed, "timer_catch.bpmn")
+    due = START + timedelta(minutes=1)
+    instance = timed.instances.start(
+        SYSTEM, key="gaidit_un_aprekinat", variables={"termins": due.isoformat(), "dalitajs": 2}
+    )
+    clock.set(due + timedelta(seconds=1))
+    (slow,) = timed.jobs.acquire("slow", 10)
+    clock.advance(timed.jobs.lease + timedelta(seconds=1))
+    (fast,) = timed.jobs.acquire("fast", 10)
+    assert timed.jobs.execute(fast, "fast").result == "done"
+    assert timed.jobs.execute(slow, "slow").result == "gone"
+    fired = [e for e in events(timed, instance["id"]) if e == ("timer_fired", "Gaidit")]
+    assert len(fired) == 1
+
+
+def test_timer_start_event_starts_an_instance_per_repetition(timed, clock):
+    deploy(timed, "timer_start.bpmn")
+    (start_job,) = jobs(timed)
+    first = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # 09:00 in Riga
+    assert start_job["kind"] == "timer-start" and as_utc(start_job["due"]) == first
+    clock.set(first + timedelta(seconds=1))
+    assert [o.result for o in timed.jobs.run_due("worker-a")] == ["done"]
+    assert len(open_tasks(timed)) == 1
+    (start_job,) = jobs(timed)
+    assert as_utc(start_job["due"]) == first + timedelta(hours=1)
+    # Down for a day: the two repetitions left fire in order, then the cycle (R3) is over.
+    clock.set(first + timedelta(days=1))
+    assert [o.result for o in timed.jobs.run_due("worker-a")] == ["done"]
+    assert [o.result for o in timed.jobs.run_due("worker-a")] == ["done"]
+    assert jobs(timed) == []
+    assert len(open_tasks(timed)) == 3
+
+
+def test_a_new_version_takes_over_the_timer_start_schedule(timed, clock):
+    deploy(timed, "timer_start.bpmn")
+    (old_job,) = jobs(timed)
+    changed = (FIXTURES / "timer_start.bpmn").read_bytes().replace(b"R3/", b"R5/")
+    timed.deployments.deploy({"timer_start.bpmn": changed}, principal=SYSTEM, name="timers")
+    (new_job,) = jobs(timed)
+    assert new_job["id"] != old_job["id"]
+    assert new_job["definition_id"].startswith("kvdb_audits:2:")
+    assert new_job["configuration"]["remaining"] == 5
+
+
+def test_two_workers_racing_fire_each_timer_exactly_once(timed, clock, settings):
+    """Two engines (as two worker processes) on one database acquire and run the same due jobs."""
+    import threading
+
+    deploy(timed, "timer_catch.bpmn")
+    due = START + timedelta(minutes=1)
+    instances = [
+        timed.instances.start(SYSTEM, key="gaidit_un_aprekinat", variables={"termins": due.isoformat(), "dalitajs": 2})
+        for _ in range(12)
+    ]
+    clock.set(due + timedelta(seconds=1))
+    other = ProcessEngine(settings, clock=clock)
+    try:
+        results: dict[str, list] = {}
+        barrier = threading.Barrier(2)
+
+        def work(engine: ProcessEngine, owner: str) -> None:
+            barrier.wait()
+            done = []
+            while True:
+                outcomes = engine.jobs.run_due(owner, limit=3)
+                if not outcomes:
+                    break
+                done += outcomes
+            results[owner] = done
+
+        threads = [
+            threading.Thread(target=work, args=(timed, "worker-a")),
+            threading.Thread(target=work, args=(other, "worker-b")),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        other.close()
+    done = [o.job_id for outcomes in results.values() for o in outcomes if o.result == "done"]
+    assert sorted(done) == sorted(set(done)) and len(done) == 12
+    for instance in instances:
+        fired = [e for e in events(timed, instance["id"]) if e == ("timer_fired", "Gaidit")]
+        assert len(fired) == 1, instance["id"]
+    with timed.db.transaction(write=False) as uow:
+        assert uow.execute(select(job)).all() == []
