@@ -22,6 +22,7 @@ _NUMBERS = (
     ("PLUSMA_JOB_RETRIES", "job_retries", int),
     ("PLUSMA_JOB_LEASE_SECONDS", "job_lease_seconds", float),
     ("PLUSMA_JOB_RETRY_DELAY_SECONDS", "job_retry_delay_seconds", float),
+    ("PLUSMA_SCHEDULER_THREADS", "scheduler_threads", int),
 )
 
 
@@ -43,6 +44,10 @@ class Settings:
     job_lease_seconds: float = 300.0
     #: Wait before retrying a failed job; doubles with each further failure.
     job_retry_delay_seconds: float = 10.0
+    #: Run the job scheduler inside each server process (``plusma worker`` runs it on its own).
+    scheduler_in_server: bool = True
+    #: Jobs one scheduler runs at once.
+    scheduler_threads: int = 4
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:  # noqa: ANN003
@@ -56,5 +61,10 @@ class Settings:
                     values[field_name] = kind(os.environ[name])
                 except ValueError:
                     raise ValueError(f"{name}={os.environ[name]!r} is not a {kind.__name__}") from None
+        if "PLUSMA_SCHEDULER_IN_SERVER" in os.environ:
+            flag = os.environ["PLUSMA_SCHEDULER_IN_SERVER"].strip().lower()
+            if flag not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(f"PLUSMA_SCHEDULER_IN_SERVER={flag!r} is not on or off")
+            values["scheduler_in_server"] = flag in ("1", "true", "yes", "on")
         values.update(overrides)
         return cls(**values)

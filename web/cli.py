@@ -142,6 +142,29 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Run due jobs (timers, connectors) until stopped: a process of its own, as many as wanted."""
+    import signal
+    import threading
+
+    from engine.scheduler import JobScheduler
+
+    engine = ProcessEngine(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = JobScheduler(engine, threads=args.threads or settings.scheduler_threads).start()
+    print(f"Plūsma worker {scheduler.owner} is running due jobs; stop it with Ctrl-C or SIGTERM", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        scheduler.shutdown()
+        engine.close()
+    print(f"Plūsma worker {scheduler.owner} stopped; jobs run: {scheduler.counts or 'none'}", flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plusma", description="Plūsma workflow engine")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2, help="server processes")
     serve.add_argument("--threads", type=int, default=4, help="threads per server process")
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run due jobs (timers, connectors) in a process of its own")
+    worker.add_argument("--threads", type=int, default=None, help="jobs run at once (default: 4)")
+    worker.set_defaults(handler=cmd_worker)
 
     commands.add_parser(
         "prepare", help="upgrade the schema and deploy processes/ and forms/ (what serve does first)"

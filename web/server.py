@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from engine.config import Settings
@@ -21,7 +24,20 @@ class _Server(BaseApplication):
         # The app (and its database pool) is made in the worker, after the fork.
         from web.app import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        start_scheduler(app)
+        return app
+
+
+def start_scheduler(app: Flask) -> None:
+    """Run the job scheduler in this server process, unless settings leave it to ``plusma worker``."""
+    engine = app.extensions["plusma"]
+    if not engine.settings.scheduler_in_server:
+        return
+    from engine.scheduler import JobScheduler
+
+    scheduler = JobScheduler(engine, threads=engine.settings.scheduler_threads).start()
+    atexit.register(scheduler.shutdown, False)
 
 
 def run(settings: Settings, *, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
