@@ -465,14 +465,16 @@ def complete_service_task(
     return _run(workflow, run_task, now)
 
 
-def set_variables(workflow: BpmnWorkflow, variables: dict[str, Any]) -> None:
-    """Set process variables on a waiting instance: on every open task's data, where scripts will see them."""
+def set_variables(workflow: BpmnWorkflow, variables: dict[str, Any], deletions: Iterable[str] = ()) -> None:
+    """Set or delete process variables of a waiting instance, on every open task's data, where scripts see them."""
     open_tasks = [t for t in workflow.get_tasks(state=_OPEN) if _is_bpmn_element(t)]
     if not open_tasks:
         raise BadRequest("The instance has nothing open to hold variables")
     for task in open_tasks:
-        task.data.update(variables)
-        if task.state == TaskState.WAITING and task.parent is not None:
-            # A waiting task merges its parent's data into its own on every update (SpiffWorkflow's
-            # _update_hook): the parent must carry the new values too, or they are overwritten.
-            task.parent.data.update(variables)
+        # A waiting task merges its parent's data into its own on every update (SpiffWorkflow's
+        # _update_hook): its parent must change too, or the change is undone.
+        holders = [task, task.parent] if task.state == TaskState.WAITING and task.parent is not None else [task]
+        for data in (holder.data for holder in holders):
+            data.update(variables)
+            for name in deletions:
+                data.pop(name, None)

@@ -276,3 +276,67 @@ class HistoricActivityInstance(Schema):
     tenantId = fields.Constant(None)
     removalTime = fields.Constant(None)
     rootProcessInstanceId = fields.String(allow_none=True)
+
+
+# Jobs and incidents ----------------------------------------------------------------------------
+class JobQuery(PagingQuery):
+    processInstanceId = fields.String(load_default=None)
+    processDefinitionKey = fields.String(load_default=None)
+    withException = fields.Boolean(load_default=None)
+    noRetriesLeft = fields.Boolean(load_default=None)
+
+
+class Job(Schema):
+    id = fields.String()
+    jobDefinitionId = fields.Function(lambda row: f"{row['definition_id']}#{row['activity_id']}")
+    processInstanceId = fields.String(attribute="instance_id", allow_none=True)
+    executionId = fields.String(attribute="task_id", allow_none=True)
+    processDefinitionId = fields.String(attribute="definition_id")
+    processDefinitionKey = fields.String(attribute="definition_key")
+    dueDate = CamundaDate(attribute="due")
+    exceptionMessage = fields.String(attribute="exception_message", allow_none=True)
+    failedActivityId = fields.Function(lambda row: row["activity_id"] if row["exception_message"] else None)
+    retries = fields.Integer()
+    suspended = fields.Constant(False)
+    priority = fields.Constant(0)
+    tenantId = fields.Constant(None)
+    createTime = CamundaDate(attribute="created")
+
+
+class JobRetries(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    retries = fields.Integer(required=True, validate=validate.Range(min=0, max=1000))
+
+
+class IncidentQuery(PagingQuery):
+    incidentType = fields.String(load_default=None)
+    processInstanceId = fields.String(load_default=None)
+    processDefinitionKey = fields.String(load_default=None)
+
+
+class Incident(Schema):
+    id = fields.String()
+    processDefinitionId = fields.String(attribute="definition_id")
+    processInstanceId = fields.String(attribute="instance_id", allow_none=True)
+    executionId = fields.Constant(None)
+    incidentTimestamp = CamundaDate(attribute="incident_timestamp")
+    incidentType = fields.String(attribute="incident_type")
+    activityId = fields.String(attribute="activity_id")
+    failedActivityId = fields.String(attribute="activity_id")
+    causeIncidentId = fields.String(attribute="id")
+    rootCauseIncidentId = fields.String(attribute="id")
+    configuration = fields.String()
+    incidentMessage = fields.String(attribute="incident_message", allow_none=True)
+    tenantId = fields.Constant(None)
+    jobDefinitionId = fields.Constant(None)
+    annotation = fields.Constant(None)
+
+
+class VariableModifications(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    modifications = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict, allow_none=True)
+    deletions = fields.List(fields.String(), load_default=list, allow_none=True)

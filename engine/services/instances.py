@@ -174,8 +174,11 @@ class InstanceService:
             loaded = self.store.load(uow, instance_id)
         return runtime.process_variables(loaded.workflow)
 
-    def set_variables(self, principal: Principal, instance_id: str, variables: dict[str, Any]) -> None:
-        """Set variables of a running instance (Camunda's variable modification), e.g. to fix a failed job."""
+    def set_variables(
+        self, principal: Principal, instance_id: str, variables: dict[str, Any], *, deletions: list[str] = ()
+    ) -> None:
+        """Set and delete variables of a running instance (Camunda's variable modification), e.g. to fix a
+        failed job."""
         if not principal.is_admin:
             raise Forbidden(f"User '{principal.user_id}' may not change process variables: that needs 'admin'")
         now = self.clock.now()
@@ -183,7 +186,7 @@ class InstanceService:
             loaded = self.store.load(uow, instance_id)
             if loaded.row["state"] != ACTIVE:
                 raise BadRequest(f"Process instance '{instance_id}' has ended ({loaded.row['state']})")
-            runtime.set_variables(loaded.workflow, variables)
+            runtime.set_variables(loaded.workflow, variables, deletions)
             step = runtime.Step(user_tasks=runtime.open_user_tasks(loaded.workflow))
             self.store.save(
                 uow,
@@ -193,7 +196,11 @@ class InstanceService:
                 user_id=principal.user_id,
                 extra_history=[
                     HistoryEntry(
-                        "variables_set", data={"variables": self.serializer.data_to_json_compatible(variables)}
+                        "variables_set",
+                        data={
+                            "variables": self.serializer.data_to_json_compatible(variables),
+                            "deleted": list(deletions),
+                        },
                     )
                 ],
             )

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from engine.errors import NotFound
 from web import schemas
-from web.api import PREFIX, as_typed, engine, page
+from web.api import PREFIX, as_typed, engine, page, typed_variables
 from web.auth import principal
 
 blp = Blueprint("process_instance", __name__, url_prefix=f"{PREFIX}/process-instance", description="Process instances")
@@ -65,3 +65,20 @@ def variable(instance_id: str, name: str):
     if name not in values:
         raise NotFound(f"Process instance '{instance_id}' has no variable '{name}'")
     return as_typed({name: values[name]})[name]
+
+
+@blp.route("/<instance_id>/variables", methods=["POST"])
+@blp.arguments(schemas.VariableModifications)
+@blp.response(204)
+def modify_variables(args: dict, instance_id: str):
+    """Set (``modifications``) and remove (``deletions``) variables of a running instance."""
+    engine().instances.set_variables(
+        principal(), instance_id, typed_variables(args["modifications"]), deletions=args["deletions"] or []
+    )
+
+
+@blp.route("/<instance_id>/variables/<name>", methods=["PUT"])
+@blp.arguments(schemas.VariableValue)
+@blp.response(204)
+def put_variable(args: dict, instance_id: str, name: str):
+    engine().instances.set_variables(principal(), instance_id, typed_variables({name: args}))
