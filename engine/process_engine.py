@@ -14,6 +14,7 @@ from engine.services.instance_store import InstanceStore
 from engine.services.instances import InstanceService
 from engine.services.job_signal import JobSignal
 from engine.services.jobs import JobService
+from engine.services.messages import MessageService
 from engine.services.tasks import TaskService
 from engine.services.users import UserService
 from engine.storage.database import Database
@@ -37,6 +38,7 @@ class ProcessEngine:
         )
         self.instances = InstanceService(self.db, store, self.serializer, self.clock)
         self.tasks = TaskService(self.db, store, self.definitions, self.serializer, self.clock)
+        self.messages = MessageService(self.db, store, self.serializer, self.clock)
         self.jobs = JobService(
             self.db,
             store,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
@@ -478,3 +479,28 @@ def set_variables(workflow: BpmnWorkflow, variables: dict[str, Any], deletions: 
             data.update(variables)
             for name in deletions:
                 data.pop(name, None)
+
+
+#: Where SpiffWorkflow would put a message's payload: Plūsma sets the message's variables itself.
+_MESSAGE_RESULT = "__plusma_message"
+
+
+def correlate_message(
+    workflow: BpmnWorkflow, task_id: str, variables: dict[str, Any], now: datetime | None = None
+) -> Step:
+    """Deliver a message to the catch event (or receive task) ``task_id`` waits with; its variables
+    become process variables, as Camunda's ``processVariables`` do."""
+    task = find_task(workflow, task_id)
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, MessageEventDefinition) or not task.has_state(TaskState.WAITING | TaskState.READY):
+        raise Conflict(f"Task {task_id} no longer waits for a message")
+    for holder in (task, task.parent) if task.parent is not None else (task,):
+        holder.data.update(variables)
+
+    def deliver() -> None:
+        workflow.send_event(BpmnEvent(definition, payload={"payload": None, "result_var": _MESSAGE_RESULT}))
+
+    step = _run(workflow, deliver, now)
+    for each in _all_tasks(workflow):
+        each.data.pop(_MESSAGE_RESULT, None)
+    return step

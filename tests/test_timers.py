@@ -297,3 +297,60 @@ def test_two_workers_racing_fire_each_timer_exactly_once(timed, clock, settings)
         assert len(fired) == 1, instance["id"]
     with timed.db.transaction(write=False) as uow:
         assert uow.execute(select(job)).all() == []
+
+
+def test_jobs_and_incidents_through_the_rest_api(timed, clock):
+    from tests.conftest import ApiClient
+    from web.app import create_app
+
+    timed.users.create_user("klara", PASSWORD, groups=["kac"])
+    app = create_app(engine=timed)
+    api = ApiClient(app.test_client(), "admin")
+    deploy(timed, "timer_catch.bpmn")
+    due = START + timedelta(minutes=5)
+    instance = timed.instances.start(
+        SYSTEM, key="gaidit_un_aprekinat", variables={"termins": due.isoformat(), "dalitajs": 0}
+    )
+    (listed,) = api.get("/engine-rest/job", query_string={"processInstanceId": instance["id"]}).get_json()
+    assert listed["dueDate"] == "2026-11-24T08:05:00.000+0000"
+    assert listed["retries"] == 3 and listed["exceptionMessage"] is None
+    clock.set(due + timedelta(seconds=1))
+    for _ in range(3):
+        timed.jobs.run_due("worker-a")
+        clock.advance(timedelta(minutes=1))
+    failed = api.get("/engine-rest/job", query_string={"noRetriesLeft": "true"}).get_json()
+    assert [j["id"] for j in failed] == [listed["id"]]
+    assert "division by zero" in failed[0]["exceptionMessage"] and failed[0]["failedActivityId"] == "Gaidit"
+    stacktrace = api.get(f"/engine-rest/job/{listed['id']}/stacktrace")
+    assert stacktrace.status_code == 200 and "ZeroDivisionError" in stacktrace.get_data(as_text=True)
+    (incident,) = api.get("/engine-rest/incident").get_json()
+    assert incident["incidentType"] == "failedJob" and incident["configuration"] == listed["id"]
+    assert incident["processInstanceId"] == instance["id"] and incident["activityId"] == "Gaidit"
+    assert api.get("/engine-rest/incident/count").get_json() == {"count": 1}
+
+    # Clerks may not see or touch jobs; bad retries are refused; unknown jobs are 404.
+    clerk = api.as_user("klara")
+    assert clerk.get("/engine-rest/job").status_code == 403
+    assert clerk.get("/engine-rest/incident").status_code == 403
+    assert (
+        clerk.client.put(
+            f"/engine-rest/job/{listed['id']}/retries", json={"retries": 3}, headers=clerk._headers(None)
+        ).status_code
+        == 403
+    )
+    put = api.client.put
+    headers = api._headers(None)
+    assert put(f"/engine-rest/job/{listed['id']}/retries", json={"retries": -1}, headers=headers).status_code == 400
+    assert put(f"/engine-rest/job/{listed['id']}/retries", json={}, headers=headers).status_code == 400
+    assert put("/engine-rest/job/nope/retries", json={"retries": 1}, headers=headers).status_code == 404
+
+    # Fix the cause through the variables API, retry, and the instance goes on.
+    fixed = api.post(
+        f"/engine-rest/process-instance/{instance['id']}/variables",
+        json={"modifications": {"dalitajs": {"value": 4, "type": "Integer"}}},
+    )
+    assert fixed.status_code == 204, fixed.get_json()
+    assert put(f"/engine-rest/job/{listed['id']}/retries", json={"retries": 2}, headers=headers).status_code == 204
+    assert api.get("/engine-rest/incident").get_json() == []
+    assert [o.result for o in timed.jobs.run_due("worker-a")] == ["done"]
+    assert api.get(f"/engine-rest/process-instance/{instance['id']}/variables/rezultats").get_json()["value"] == 25

@@ -8,7 +8,7 @@ from flask_smorest import Api
 from engine.config import Settings
 from engine.process_engine import ProcessEngine
 from web import errors
-from web.api import PREFIX, definitions, deployments, engine_info, history, instances, jobs, tasks
+from web.api import PREFIX, definitions, deployments, engine_info, history, instances, jobs, messages, tasks
 from web.auth import authenticate_request
 
 
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, *, engine: ProcessEngine | None
     engine = engine or ProcessEngine(settings or Settings.from_env())
     app.extensions["plusma"] = engine
     api = PlusmaApi(app)
-    for module in (engine_info, deployments, definitions, instances, tasks, history, jobs):
+    for module in (engine_info, deployments, definitions, instances, tasks, history, jobs, messages):
         api.register_blueprint(module.blp)
     app.before_request(authenticate_request)
     errors.register(app)

@@ -324,9 +324,9 @@ class Incident(Schema):
     incidentTimestamp = CamundaDate(attribute="incident_timestamp")
     incidentType = fields.String(attribute="incident_type")
     activityId = fields.String(attribute="activity_id")
-    failedActivityId = fields.String(attribute="activity_id")
-    causeIncidentId = fields.String(attribute="id")
-    rootCauseIncidentId = fields.String(attribute="id")
+    failedActivityId = fields.String(attribute="activity_id", dump_only=True)
+    causeIncidentId = fields.String(attribute="id", dump_only=True)
+    rootCauseIncidentId = fields.String(attribute="id", dump_only=True)
     configuration = fields.String()
     incidentMessage = fields.String(attribute="incident_message", allow_none=True)
     tenantId = fields.Constant(None)
@@ -340,3 +340,27 @@ class VariableModifications(Schema):
 
     modifications = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict, allow_none=True)
     deletions = fields.List(fields.String(), load_default=list, allow_none=True)
+
+
+# Messages ---------------------------------------------------------------------------------------
+class CorrelateMessage(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    messageName = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    businessKey = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    processInstanceId = fields.String(load_default=None, allow_none=True)
+    tenantId = fields.String(load_default=None, allow_none=True)
+    withoutTenantId = fields.Boolean(load_default=False)
+    correlationKeys = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict, allow_none=True)
+    processVariables = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict, allow_none=True)
+    all = fields.Boolean(load_default=False)
+    resultEnabled = fields.Boolean(load_default=False)
+    variablesInResultEnabled = fields.Boolean(load_default=False)
+
+
+class MessageCorrelationResult(Schema):
+    resultType = fields.String()
+    execution = fields.Raw(allow_none=True)
+    processInstance = fields.Nested(ProcessInstance)
+    variables = fields.Dict(keys=fields.String(), values=fields.Nested(VariableValue), allow_none=True)
