@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from engine.clock import Clock
 from engine.config import Settings
+from engine.notifications import EmailNotifier
 from engine.serialization import Serializer
+from engine.services.connectors import default_connectors
 from engine.services.definitions import DefinitionService, SpecCache
 from engine.services.deployments import DeploymentService
 from engine.services.history import HistoryService
@@ -23,7 +25,9 @@ from engine.storage.database import Database
 class ProcessEngine:
     """Entry points (REST API, CLI, tests) reach every capability through this."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, notifier: EmailNotifier | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock or Clock()
         self.db = Database(settings.database_url, pool_size=settings.pool_size)
@@ -46,6 +50,7 @@ class ProcessEngine:
             self.clock,
             lease=timedelta(seconds=settings.job_lease_seconds),
             retry_delay=timedelta(seconds=settings.job_retry_delay_seconds),
+            connectors=default_connectors(notifier or EmailNotifier.from_env()),
         )
         self.history = HistoryService(self.db)
         self.users = UserService(self.db, settings.auth_cache_seconds)

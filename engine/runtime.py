@@ -8,7 +8,7 @@ transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -449,6 +449,27 @@ _EXPRESSION_IN_TEXT = re.compile(r"[$#]\{(.*?)\}", re.DOTALL)
 def input_parameters(task: Task) -> dict[str, Any]:
     """A service task's input parameters, evaluated against the task's data."""
     return {name: _parameter_value(value, task) for name, value in getattr(task.task_spec, "input_parameters", [])}
+
+
+def output_parameters(task: Task, outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The process variables a connector's results give through its ``camunda:outputParameter``s.
+
+    Without output parameters nothing of the results becomes a process variable, as in Camunda.
+    """
+    spec_outputs = getattr(task.task_spec, "output_parameters", None) or []
+    if not spec_outputs:
+        return {}
+    # Output expressions see the connector's results over the task's data.
+    view = _TaskView(task, {**task.data, **outputs})
+    return {name: _parameter_value(value, view) for name, value in spec_outputs}
+
+
+class _TaskView:
+    """A task with other data: lets output expressions read the connector's results."""
+
+    def __init__(self, task: Task, data: dict[str, Any]) -> None:
+        self.task_spec = task.task_spec
+        self.data = data
 
 
 def complete_service_task(

@@ -67,6 +67,10 @@ _RELEASE = (
 )
 
 
+class PermanentFailure(PlusmaError):
+    """A job failure that retrying cannot fix (bad parameters, a template error): an incident at once."""
+
+
 @dataclass(frozen=True)
 class JobOutcome:
     job_id: str
@@ -239,7 +243,7 @@ class JobService:
                 if connector is None:
                     raise PlusmaError(f"no connector '{waiting.name}' is configured in this Plūsma")
                 parameters = runtime.input_parameters(spiff_task)
-                variables = dict(spiff_task.data)
+                variables = {**spiff_task.data, "businessKey": loaded.row["business_key"]}
         if gone:
             with self.db.transaction() as uow:
                 uow.execute(delete(job).where(job.c.id == row["id"], job.c.lock_owner == owner))
@@ -252,7 +256,9 @@ class JobService:
             if row["task_id"] not in loaded.waits:
                 return "gone"
             now = self.clock.now()
-            step = runtime.complete_service_task(loaded.workflow, row["task_id"], dict(outputs), now)
+            spiff_task = runtime.find_task(loaded.workflow, row["task_id"])
+            results = runtime.output_parameters(spiff_task, outputs)
+            step = runtime.complete_service_task(loaded.workflow, row["task_id"], results, now)
             self.store.save(
                 uow,
                 loaded,
@@ -282,7 +288,7 @@ class JobService:
             held = self._held(uow, row, owner)
             if held is None:
                 return JobOutcome(row["id"], "gone", message)
-            retries = max(0, held["retries"] - 1)
+            retries = 0 if isinstance(error, PermanentFailure) else max(0, held["retries"] - 1)
             failures = max(1, self.store.job_retries - retries)
             delay = min(self.retry_delay * (2 ** (failures - 1)), MAX_RETRY_DELAY)
             uow.execute(
