@@ -62,6 +62,12 @@ class _StepDatetime(datetime):
 _spiff_timer.datetime = _StepDatetime
 
 
+def step_time() -> datetime:
+    """The time of the step running in this context, else the wall clock."""
+    moment = _step_time.get()
+    return moment if moment is not None else datetime.now(UTC)
+
+
 @contextmanager
 def spiff_time(moment: datetime) -> Iterator[None]:
     """Run a block in which SpiffWorkflow's timers see ``moment`` as now."""

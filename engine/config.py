@@ -48,6 +48,8 @@ class Settings:
     scheduler_in_server: bool = True
     #: Jobs one scheduler runs at once.
     scheduler_threads: int = 4
+    #: The institution's business calendar (TOML); None: the shipped one (Latvian holidays, Mon-Fri 8:30-17:00).
+    calendar_file: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:  # noqa: ANN003
@@ -66,5 +68,7 @@ class Settings:
             if flag not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
                 raise ValueError(f"PLUSMA_SCHEDULER_IN_SERVER={flag!r} is not on or off")
             values["scheduler_in_server"] = flag in ("1", "true", "yes", "on")
+        if os.environ.get("PLUSMA_CALENDAR"):
+            values["calendar_file"] = Path(os.environ["PLUSMA_CALENDAR"])
         values.update(overrides)
         return cls(**values)

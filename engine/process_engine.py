@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engine import deadlines
+from engine.business_calendar import load_calendar
 from engine.clock import Clock
 from engine.config import Settings
 from engine.notifications import EmailNotifier
@@ -29,6 +31,8 @@ class ProcessEngine:
         self, settings: Settings, *, clock: Clock | None = None, notifier: EmailNotifier | None = None
     ) -> None:
         self.settings = settings
+        # A bad calendar file stops the start, with the file and entry named.
+        deadlines.use_calendar(load_calendar(settings.calendar_file))
         self.clock = clock or Clock()
         self.db = Database(settings.database_url, pool_size=settings.pool_size)
         self.serializer = Serializer()

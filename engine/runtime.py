@@ -23,13 +23,14 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine import deadlines
 from engine.clock import spiff_time
 from engine.errors import BadRequest, Conflict, PlusmaError, ScriptError
 from engine.parsing.camunda import PlusmaServiceTask, PlusmaUserTask, camunda_expression_body
 from engine.scripting import create_script_engine, evaluate
 from engine.variables import parse_date
 
-_script_engine = create_script_engine()
+_script_engine = create_script_engine(environment_globals=deadlines.FUNCTIONS)
 
 _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
