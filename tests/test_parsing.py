@@ -306,6 +306,9 @@ def test_parse_history_time_to_live() -> None:
         ("reminder_after", "timeDuration"),
         ("'PT5M'", "timeDuration"),
         ("deadline", "timeDate"),
+        ("${deadline}", "timeDate"),
+        ("P${dienas}D", "timeDuration"),
+        ('${due_in("3 darba dienas")}', "timeDate"),
     ],
 )
 def test_timer_values_accepted(text: str, kind: str) -> None:
@@ -324,7 +327,9 @@ def test_timer_values_accepted(text: str, kind: str) -> None:
         ("R3/PT1H/PT2H", "timeCycle", "exactly one duration"),
         ("R3/PT1X", "timeCycle", "not a valid ISO 8601 duration"),
         ("0 0/5 * * * ?", "timeCycle", "cron"),
-        ("${delay}", "timeDuration", "Camunda (JUEL)"),
+        ("${delay && soon}", "timeDuration", "write it in Python: delay and soon"),
+        ("${}", "timeDuration", "empty"),
+        ("P${dienas", "timeDuration", "not closed"),
         ("", "timeDuration", "empty"),
         ("'P3Q'", "timeDuration", "not a valid ISO 8601 duration"),
         ("5", "timeDuration", "constant"),
@@ -336,6 +341,14 @@ def test_timer_values_refused(text: str, kind: str, fragment: str) -> None:
         check_timer_expression(text, kind, "Timer_1")
     assert info.value.element_id == "Timer_1"
     assert fragment in info.value.reason
+
+
+def test_camunda_timer_expressions_become_python() -> None:
+    from engine.parsing.timers import camunda_timer_to_python
+
+    assert camunda_timer_to_python("${termins}") == "(termins)"
+    assert camunda_timer_to_python("P${dienas}D") == "'P' + str(dienas) + 'D'"
+    assert eval(camunda_timer_to_python("PT${n}M"), {"n": 5}) == "PT5M"  # noqa: S307 - a test of our own text
 
 
 def test_timer_expression_refused_by_the_sandbox_compiler() -> None:

@@ -354,3 +354,19 @@ def test_jobs_and_incidents_through_the_rest_api(timed, clock):
     assert api.get("/engine-rest/incident").get_json() == []
     assert [o.result for o in timed.jobs.run_due("worker-a")] == ["done"]
     assert api.get(f"/engine-rest/process-instance/{instance['id']}/variables/rezultats").get_json()["value"] == 25
+
+
+def test_a_timer_written_as_camunda_modeler_writes_expressions_runs(timed, clock):
+    modeller = (FIXTURES / "timer_catch.bpmn").read_bytes().replace(b">termins<", b">${termins}<")
+    timed.deployments.deploy({"timer_catch.bpmn": modeller}, principal=SYSTEM, name="timers")
+    due = START + timedelta(minutes=7)
+    instance = timed.instances.start(
+        SYSTEM, key="gaidit_un_aprekinat", variables={"termins": due.isoformat(), "dalitajs": 4}
+    )
+    (row,) = jobs(timed, instance_id=instance["id"])
+    assert as_utc(row["due"]) == due
+    # The deployed file keeps the modeller's text.
+    xml = timed.definitions.xml(timed.definitions.latest("gaidit_un_aprekinat"))
+    assert b"${termins}" in xml
+    clock.set(due + timedelta(seconds=1))
+    assert [o.result for o in timed.jobs.run_due("w")] == ["done"]

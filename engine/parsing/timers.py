@@ -18,7 +18,13 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.errors import ScriptError
-from engine.parsing.camunda import camunda_expression_body, is_camunda_expression, juel_to_python
+from engine.parsing.camunda import (
+    Expression,
+    camunda_expression_body,
+    expression_parts,
+    is_camunda_expression,
+    juel_to_python,
+)
 from engine.scripting import compile_expression
 
 BPMN_MODEL_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -163,11 +169,19 @@ def check_timer_expression(text: str, kind: str, element_id: str) -> None:
         raise ScriptError(f"the timer's {kind} is empty (write an ISO 8601 value like {_EXAMPLES[kind]})", element_id)
 
     if is_camunda_expression(value):
-        body = camunda_expression_body(value)
-        hint = f": write {juel_to_python(body)}" if body else ""
-        raise ScriptError(
-            f"{kind} {value!r} is a Camunda (JUEL) expression; Plūsma expressions are Python{hint}", element_id
-        )
+        # ${...} as Camunda Modeler writes it: the body is a Python expression over process data; text
+        # around it ("P${dienas}D") is joined to it.
+        try:
+            python = camunda_timer_to_python(value)
+        except ValueError as err:
+            raise ScriptError(f"{kind} {value!r}: {err}", element_id) from None
+        try:
+            compile_expression(python, element_id)
+        except ScriptError as err:
+            body = camunda_expression_body(value)
+            hint = f" (write it in Python: {juel_to_python(body)})" if body and juel_to_python(body) != body else ""
+            raise ScriptError(f"{kind} {value!r} is not a valid expression{hint}: {err.reason}", element_id) from None
+        return
 
     if _ISO_LIKE.match(value) or (kind == TIME_CYCLE and _CRON_LIKE.match(value)):
         try:
@@ -198,16 +212,34 @@ def check_timer_expression(text: str, kind: str, element_id: str) -> None:
             raise ScriptError(str(err), element_id) from None
 
 
-def quote_bare_iso_timers(root: etree._Element) -> int:
-    """Turn bare ISO 8601 timer values (``PT3S``, as Camunda Modeler writes them) into Python string
-    literals in the tree SpiffWorkflow parses, since it evaluates timer values as Python expressions.
+def camunda_timer_to_python(value: str) -> str:
+    """The Python expression for a timer value with Camunda ``${...}`` parts.
 
-    The deployed file itself keeps the modeller's text. Returns how many values were quoted.
+    ``${termins}`` -> ``(termins)``; ``P${dienas}D`` -> ``'P' + str(dienas) + 'D'``. ValueError for an
+    expression that is not closed or is empty.
     """
-    quoted = 0
+    parts = expression_parts(value)
+    if any(isinstance(part, Expression) and not part.body for part in parts):
+        raise ValueError("an expression ${} is empty")
+    if len(parts) == 1 and isinstance(parts[0], Expression):
+        return f"({parts[0].body})"
+    return " + ".join(f"str({part.body})" if isinstance(part, Expression) else repr(part) for part in parts)
+
+
+def quote_bare_iso_timers(root: etree._Element) -> int:
+    """Make timer values as Camunda Modeler writes them Python, in the tree SpiffWorkflow parses (it
+    evaluates timer values as Python expressions): bare ISO 8601 values (``PT3S``) become string literals,
+    ``${...}`` expressions their Python form (see :func:`camunda_timer_to_python`).
+
+    The deployed file itself keeps the modeller's text. Returns how many values were rewritten.
+    """
+    rewritten = 0
     for element in root.iter(*(f"{{{BPMN_MODEL_NS}}}{kind}" for kind in TIMER_KINDS)):
         value = (element.text or "").strip()
-        if value and _ISO_LIKE.match(value):
+        if value and is_camunda_expression(value):
+            element.text = camunda_timer_to_python(value)
+            rewritten += 1
+        elif value and _ISO_LIKE.match(value):
             element.text = json.dumps(value)
-            quoted += 1
-    return quoted
+            rewritten += 1
+    return rewritten
