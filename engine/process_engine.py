@@ -13,6 +13,7 @@ from engine.serialization import Serializer
 from engine.services.connectors import default_connectors
 from engine.services.definitions import DefinitionService, SpecCache
 from engine.services.deployments import DeploymentService
+from engine.services.external_tasks import ExternalTaskService
 from engine.services.history import HistoryService
 from engine.services.instance_store import InstanceStore
 from engine.services.instances import InstanceService
@@ -47,6 +48,7 @@ class ProcessEngine:
         self.instances = InstanceService(self.db, store, self.serializer, self.clock)
         self.tasks = TaskService(self.db, store, self.definitions, self.serializer, self.clock)
         self.messages = MessageService(self.db, store, self.serializer, self.clock)
+        store.message_router = self.messages.route_thrown
         self.jobs = JobService(
             self.db,
             store,
@@ -56,6 +58,8 @@ class ProcessEngine:
             retry_delay=timedelta(seconds=settings.job_retry_delay_seconds),
             connectors=default_connectors(notifier or EmailNotifier.from_env()),
         )
+        #: Camunda's external tasks: workers fetch, lock and complete the work of external service tasks.
+        self.external_tasks = ExternalTaskService(self.db, store, self.serializer, self.clock)
         self.history = HistoryService(self.db)
         self.users = UserService(self.db, settings.auth_cache_seconds)
 

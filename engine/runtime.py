@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
@@ -58,6 +59,16 @@ class HistoryEntry:
     data: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class ThrownMessage:
+    """A message the instance threw that nothing inside it caught: the engine delivers it elsewhere."""
+
+    name: str
+    variables: dict[str, Any]
+    #: The throwing element (intermediate throw event, end event), when known.
+    activity_id: str | None = None
+
+
 @dataclass
 class Step:
     """What one advance of an instance changed."""
@@ -66,6 +77,8 @@ class Step:
     #: Open user tasks after the step (all of them, not only new ones).
     user_tasks: list[Task] = field(default_factory=list)
     completed: bool = False
+    #: Messages thrown for other instances or processes.
+    thrown: list[ThrownMessage] = field(default_factory=list)
 
 
 def activity_type(task: Task) -> str:
@@ -159,7 +172,38 @@ def _run(workflow: BpmnWorkflow, action, now: datetime | None = None) -> Step:  
         raise _process_error(error) from error
     step = Step(history=_diff(before, workflow), user_tasks=open_user_tasks(workflow))
     step.completed = workflow.is_completed()
+    step.thrown = _thrown_messages(before, workflow)
     return step
+
+
+def _thrown_messages(before: dict[UUID, int], workflow: BpmnWorkflow) -> list[ThrownMessage]:
+    events = [e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)]
+    if not events:
+        return []
+    throwers: dict[str, list[str]] = {}
+    for task in _all_tasks(workflow):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if (
+            isinstance(definition, MessageEventDefinition)
+            and task.state == TaskState.COMPLETED
+            and before.get(task.id) != TaskState.COMPLETED
+            and isinstance(task.task_spec, ThrowingEvent)
+        ):
+            throwers.setdefault(definition.name, []).append(task.task_spec.bpmn_id)
+    thrown = []
+    for event in events:
+        name = event.event_definition.name
+        payload = event.payload if isinstance(event.payload, dict) else {"payload": event.payload}
+        value = payload.get("payload")
+        if isinstance(value, dict):
+            variables = dict(value)
+        elif value is None:
+            variables = {}
+        else:
+            variables = {payload.get("result_var") or "payload": value}
+        candidates = throwers.get(name) or [None]
+        thrown.append(ThrownMessage(name, variables, candidates.pop(0) if len(candidates) > 1 else candidates[0]))
+    return thrown
 
 
 def _process_error(error: SpiffWorkflowException) -> PlusmaError:

@@ -146,3 +146,61 @@ def test_a_user_may_not_message_an_instance_they_cannot_see(api):
         "/engine-rest/message", json={"messageName": "pieprasitaja_atbilde", "businessKey": "SLEPENS"}
     )
     assert response.status_code == 400
+
+
+LINKS = FIXTURES / "message_links.bpmn"
+
+
+def _events(api, instance_id: str) -> list[dict]:
+    from engine.storage.tables import history_event
+
+    engine = api.client.application.extensions["plusma"]
+    with engine.db.transaction(write=False) as uow:
+        rows = uow.execute(
+            history_event.select().where(history_event.c.instance_id == instance_id).order_by(history_event.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def test_a_thrown_message_starts_the_linked_process_and_its_answer_comes_back(api):
+    assert api.deploy(LINKS).status_code == 200
+    incident = api.post(
+        "/engine-rest/process-definition/key/incidents_ar_problemu/start",
+        json={"businessKey": "INC-7", "variables": typed(apraksts="Neiet e-pasts", incidentaNr=7)},
+    ).get_json()
+    (task,) = _tasks(api, incident["id"])
+    assert api.post(f"/engine-rest/task/{task['id']}/complete", json={"variables": {}}).status_code == 204
+
+    # The incident's throw event started a problem with its data and the same business key.
+    problems = api.get(
+        "/engine-rest/process-instance", query_string={"processDefinitionKey": "problema_no_incidenta"}
+    ).get_json()
+    assert len(problems) == 1 and problems[0]["businessKey"] == "INC-7"
+    problem = problems[0]
+    assert _variables(api, problem["id"])["apraksts"]["value"] == "Neiet e-pasts"
+    sent = [e for e in _events(api, incident["id"]) if e["event_type"] == "message_sent"]
+    assert sent[0]["data"]["toInstanceId"] == problem["id"] and sent[0]["activity_id"] == "Registret_problemu"
+    started = [e for e in _events(api, problem["id"]) if e["event_type"] == "instance_started"]
+    assert started[0]["data"]["fromInstanceId"] == incident["id"]
+
+    # Solving the problem answers the waiting incident, which then ends.
+    (analysis,) = _tasks(api, problem["id"])
+    done = api.post(
+        f"/engine-rest/task/{analysis['id']}/complete",
+        json={"variables": typed(risinajums="Nomainīts sertifikāts")},
+    )
+    assert done.status_code == 204, done.get_json()
+    incident_now = api.get(f"/engine-rest/history/process-instance/{incident['id']}")
+    assert incident_now.get_json()["state"] == "COMPLETED"
+    received = [e for e in _events(api, incident["id"]) if e["event_type"] == "message_received"]
+    assert received[0]["data"]["fromInstanceId"] == problem["id"]
+    assert received[0]["data"]["variables"] == {"risinajums": "Nomainīts sertifikāts"}
+
+
+def test_a_thrown_message_nobody_receives_fails_the_step_and_stores_nothing(api):
+    assert api.deploy(LINKS).status_code == 200
+    response = api.post("/engine-rest/process-definition/key/zina_nevienam/start", json={})
+    assert response.status_code == 400
+    error = response.get_json()
+    assert "zina_nevienam" in error["message"] and "reached nobody" in error["message"]
+    assert api.get("/engine-rest/process-instance/count").get_json()["count"] == 0

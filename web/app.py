@@ -9,6 +9,7 @@ from engine.config import Settings
 from engine.process_engine import ProcessEngine
 from web import errors
 from web.api import PREFIX, definitions, deployments, engine_info, history, instances, jobs, messages, tasks
+from web.api.external_tasks import blp as external_tasks_blp
 from web.auth import authenticate_request
 
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, engine: ProcessEngine | None
     api = PlusmaApi(app)
     for module in (engine_info, deployments, definitions, instances, tasks, history, jobs, messages):
         api.register_blueprint(module.blp)
+    api.register_blueprint(external_tasks_blp)
     app.before_request(authenticate_request)
     errors.register(app)
     return app

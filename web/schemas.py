@@ -364,3 +364,154 @@ class MessageCorrelationResult(Schema):
     execution = fields.Raw(allow_none=True)
     processInstance = fields.Nested(ProcessInstance)
     variables = fields.Dict(keys=fields.String(), values=fields.Nested(VariableValue), allow_none=True)
+
+
+# External tasks ---------------------------------------------------------------------------------
+class FetchTopic(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    topicName = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    lockDuration = fields.Integer(required=True, validate=validate.Range(min=1))
+    variables = fields.List(fields.String(), load_default=None, allow_none=True)
+    localVariables = fields.Boolean(load_default=False, allow_none=True)
+    businessKey = fields.String(load_default=None, allow_none=True)
+    processDefinitionId = fields.String(load_default=None, allow_none=True)
+    processDefinitionIdIn = fields.List(fields.String(), load_default=list, allow_none=True)
+    processDefinitionKey = fields.String(load_default=None, allow_none=True)
+    processDefinitionKeyIn = fields.List(fields.String(), load_default=list, allow_none=True)
+    # Filtering by variable values is not supported: only an empty object (what clients send) is accepted.
+    processVariables = fields.Dict(load_default=dict, allow_none=True)
+    deserializeValues = fields.Boolean(load_default=False, allow_none=True)
+    includeExtensionProperties = fields.Boolean(load_default=False, allow_none=True)
+
+
+class FetchSorting(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sortBy = fields.String(required=True, validate=validate.OneOf(["createTime"]))
+    sortOrder = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+
+
+class FetchAndLock(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    workerId = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    maxTasks = fields.Integer(required=True, validate=validate.Range(min=0, max=1000))
+    usePriority = fields.Boolean(load_default=False, allow_none=True)
+    asyncResponseTimeout = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    topics = fields.List(fields.Nested(FetchTopic), load_default=list, allow_none=True)
+    sorting = fields.List(fields.Nested(FetchSorting), load_default=None, allow_none=True)
+
+
+class ExternalTask(Schema):
+    activityId = fields.String(attribute="activity_id")
+    # The waiting SpiffWorkflow task is both the external task and its activity instance.
+    activityInstanceId = fields.Function(lambda row: row["id"])
+    errorMessage = fields.String(attribute="error_message", allow_none=True)
+    executionId = fields.Function(lambda row: row["instance_id"])
+    id = fields.String()
+    lockExpirationTime = CamundaDate(attribute="lock_expires", allow_none=True)
+    createTime = CamundaDate(attribute="created")
+    processDefinitionId = fields.String(attribute="definition_id")
+    processDefinitionKey = fields.String(attribute="definition_key")
+    processDefinitionVersionTag = fields.Constant(None)
+    processInstanceId = fields.String(attribute="instance_id")
+    retries = fields.Integer(allow_none=True)
+    suspended = fields.Constant(False)
+    workerId = fields.String(attribute="worker_id", allow_none=True)
+    topicName = fields.String(attribute="topic")
+    tenantId = fields.Constant(None)
+    priority = fields.Integer()
+    businessKey = fields.String(attribute="business_key", allow_none=True)
+
+
+class LockedExternalTask(ExternalTask):
+    errorDetails = fields.String(attribute="error_details", allow_none=True)
+    variables = fields.Dict(keys=fields.String(), values=fields.Nested(VariableValue))
+    extensionProperties = fields.Constant({})
+
+
+class ExternalTaskQuery(PagingQuery):
+    externalTaskId = fields.String(load_default=None)
+    topicName = fields.String(load_default=None)
+    workerId = fields.String(load_default=None)
+    locked = fields.Boolean(load_default=False)
+    notLocked = fields.Boolean(load_default=False)
+    withRetriesLeft = fields.Boolean(load_default=False)
+    noRetriesLeft = fields.Boolean(load_default=False)
+    processInstanceId = fields.String(load_default=None)
+    processDefinitionId = fields.String(load_default=None)
+    processDefinitionKey = fields.String(load_default=None)
+    activityId = fields.String(load_default=None)
+    priorityHigherThanOrEquals = fields.Integer(load_default=None)
+    priorityLowerThanOrEquals = fields.Integer(load_default=None)
+    sortBy = fields.String(
+        load_default="createTime",
+        validate=validate.OneOf(
+            [
+                "id",
+                "lockExpirationTime",
+                "processInstanceId",
+                "processDefinitionId",
+                "processDefinitionKey",
+                "taskPriority",
+                "createTime",
+            ]
+        ),
+    )
+    sortOrder = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+
+
+class ExternalTaskTopicNamesQuery(QuerySchema):
+    withLockedTasks = fields.Boolean(load_default=False)
+    withUnlockedTasks = fields.Boolean(load_default=False)
+    withRetriesLeft = fields.Boolean(load_default=False)
+
+
+class CompleteExternalTask(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    workerId = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    variables = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict, allow_none=True)
+    localVariables = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict, allow_none=True)
+
+
+class ExternalTaskFailure(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    workerId = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    errorMessage = fields.String(load_default=None, allow_none=True)
+    errorDetails = fields.String(load_default=None, allow_none=True)
+    # Camunda's default: a failure without retries raises an incident.
+    retries = fields.Integer(load_default=0, allow_none=True, validate=validate.Range(min=0))
+    retryTimeout = fields.Integer(load_default=0, allow_none=True, validate=validate.Range(min=0))
+
+
+class ExternalTaskBpmnError(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    workerId = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    errorCode = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    errorMessage = fields.String(load_default=None, allow_none=True)
+    variables = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict, allow_none=True)
+
+
+class ExtendLock(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    workerId = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    newDuration = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class ExternalTaskRetries(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    retries = fields.Integer(required=True, validate=validate.Range(min=0))

@@ -95,6 +95,10 @@ class SandboxedScriptEngine(PythonScriptEngine):
         super().__init__(environment or SandboxedEnvironment())
 
     def evaluate(self, task: Task, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
+        if expression is None:
+            # SpiffWorkflow evaluates optional expressions it parsed as absent, e.g. the payload
+            # (camunda:expression) of a message throw event without one: no payload.
+            return None
         try:
             return self.environment.evaluate(expression, task.data, external_context, element_id=_element_id(task))
         except ScriptError as err:

@@ -6,6 +6,7 @@ rows and the history events together, so state and effects never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,6 +105,8 @@ class InstanceStore:
         self.job_retries = job_retries
         #: Hears the earliest due time after a commit that scheduled jobs: wakes the local scheduler.
         self.signal = signal
+        #: Delivers the messages a step threw, in the same transaction; returns the sender's history entries.
+        self.message_router: Callable[..., list[HistoryEntry]] | None = None
 
     def row(self, uow: UnitOfWork, instance_id: str) -> dict[str, Any]:
         row = uow.execute(_SELECT_INSTANCE, {"instance_id": instance_id}).first()
@@ -142,7 +145,7 @@ class InstanceStore:
         loaded = LoadedInstance(row, workflow)
         self._sync_tasks(uow, loaded, step, now)
         self._sync_waits(uow, loaded, now)
-        entries = [started, *step.history]
+        entries = [started, *step.history, *self._route(uow, loaded, step, now, user_id)]
         if step.completed:
             entries.append(HistoryEntry("instance_completed"))
         history.append(uow, loaded.context, entries, timestamp=now, user_id=user_id)
@@ -180,12 +183,24 @@ class InstanceStore:
         row.update(values)
         self._sync_tasks(uow, loaded, step, now)
         self._sync_waits(uow, loaded, now)
-        entries = [*extra_history, *step.history]
+        entries = [*extra_history, *step.history, *self._route(uow, loaded, step, now, user_id)]
         if state == COMPLETED:
             entries.append(HistoryEntry("instance_completed"))
         elif state == EXTERNALLY_TERMINATED:
             entries.append(HistoryEntry("instance_cancelled", data={"reason": delete_reason}))
         history.append(uow, loaded.context, entries, timestamp=now, user_id=user_id)
+
+    def _route(
+        self, uow: UnitOfWork, loaded: LoadedInstance, step: Step, now: datetime, user_id: str | None
+    ) -> list[HistoryEntry]:
+        if not step.thrown:
+            return []
+        if self.message_router is None:
+            raise runtime.ProcessError(
+                f"message '{step.thrown[0].name}' was thrown but this engine delivers no messages",
+                step.thrown[0].activity_id,
+            )
+        return self.message_router(uow, loaded, step.thrown, now, user_id)
 
     def _sync_tasks(self, uow: UnitOfWork, loaded: LoadedInstance, step: Step, now: datetime) -> None:
         """Make the task rows match the open user tasks: drop closed ones, add new ones."""

@@ -9,6 +9,7 @@ are ever loaded.
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import and_, bindparam, select
 from engine import runtime
 from engine.clock import Clock
 from engine.errors import BadRequest, Forbidden
-from engine.identity import Principal
+from engine.identity import SYSTEM, Principal
 from engine.runtime import MESSAGE, HistoryEntry
 from engine.serialization import Serializer
 from engine.services.definitions import definition_by_id
@@ -28,6 +29,9 @@ from engine.storage.tables import event_subscription, process_instance
 
 #: Members of this group may send messages to any instance (other systems' technical users).
 INTEGRATION_GROUP = "external-worker"
+#: How many instances one message may start or advance in a chain of thrown messages.
+MAX_MESSAGE_CHAIN = 20
+_ROUTING_DEPTH: ContextVar[int] = ContextVar("plusma_message_routing_depth", default=0)
 
 
 @dataclass
@@ -156,6 +160,7 @@ class MessageService:
         loaded: Any,
         variables: dict[str, Any],
         now: Any,
+        origin: dict[str, Any] | None = None,
     ) -> Correlation:
         step = runtime.correlate_message(loaded.workflow, subscription["task_id"], variables, now)
         self.store.save(
@@ -164,7 +169,7 @@ class MessageService:
             step,
             now=now,
             user_id=principal.user_id,
-            extra_history=[self._received(subscription, variables)],
+            extra_history=[self._received(subscription, variables, origin)],
         )
         return Correlation("Execution", dict(loaded.row))
 
@@ -176,6 +181,7 @@ class MessageService:
         business_key: str | None,
         variables: dict[str, Any],
         now: Any,
+        origin: dict[str, Any] | None = None,
     ) -> Correlation:
         definition = definition_by_id(self.db, subscription["definition_id"])
         if not (principal.is_admin or INTEGRATION_GROUP in principal.groups or may_start(principal, definition)):
@@ -213,12 +219,15 @@ class MessageService:
                     "trigger": "message",
                     "messageName": subscription["event_name"],
                     "variables": self.serializer.data_to_json_compatible(variables),
+                    **(origin or {}),
                 },
             ),
         )
         return Correlation("ProcessDefinition", row)
 
-    def _received(self, subscription: dict[str, Any], variables: dict[str, Any]) -> HistoryEntry:
+    def _received(
+        self, subscription: dict[str, Any], variables: dict[str, Any], origin: dict[str, Any] | None = None
+    ) -> HistoryEntry:
         return HistoryEntry(
             "message_received",
             activity_id=subscription["activity_id"],
@@ -226,6 +235,76 @@ class MessageService:
             activity_instance_id=subscription["task_id"],
             data={
                 "messageName": subscription["event_name"],
+                "variables": self.serializer.data_to_json_compatible(variables),
+                **(origin or {}),
+            },
+        )
+
+    # --- messages thrown by processes --------------------------------------------------------------------
+
+    def route_thrown(
+        self,
+        uow: UnitOfWork,
+        sender: Any,
+        thrown: list[runtime.ThrownMessage],
+        now: Any,
+        user_id: str | None,
+    ) -> list[HistoryEntry]:
+        """Deliver the messages an instance threw, in its transaction: to the instance with the same business
+        key that waits for it, else by starting the process it starts. Nobody there is an error of the step."""
+        depth = _ROUTING_DEPTH.get()
+        if depth >= MAX_MESSAGE_CHAIN:
+            raise runtime.ProcessError(
+                f"messages started more than {MAX_MESSAGE_CHAIN} steps in a chain (a loop between processes?)",
+                thrown[0].activity_id,
+            )
+        token = _ROUTING_DEPTH.set(depth + 1)
+        try:
+            return [self._route_one(uow, sender, message, now, user_id) for message in thrown]
+        finally:
+            _ROUTING_DEPTH.reset(token)
+
+    def _route_one(
+        self, uow: UnitOfWork, sender: Any, message: runtime.ThrownMessage, now: Any, user_id: str | None
+    ) -> HistoryEntry:
+        row = sender.row
+        business_key = message.variables.get("businessKey", row["business_key"])
+        origin = {
+            "fromInstanceId": row["id"],
+            "fromDefinitionKey": row["definition_key"],
+            "fromActivityId": message.activity_id,
+        }
+        actor = Principal(user_id or SYSTEM.user_id, SYSTEM.groups)
+        variables = {k: v for k, v in message.variables.items() if k != "businessKey"}
+        result = None
+        waiting = [
+            s
+            for s in self._waiting(uow, actor, True, message.name, business_key, None)
+            if s["instance_id"] != row["id"]
+        ]
+        for subscription in waiting:
+            loaded = self.store.load(uow, subscription["instance_id"])
+            if subscription["task_id"] in loaded.waits:
+                result = self._deliver(uow, actor, subscription, loaded, variables, now, origin)
+                break
+        if result is None:
+            start = self._start_subscription(uow, message.name)
+            if start is None:
+                raise runtime.ProcessError(
+                    f"message '{message.name}' reached nobody: no instance with businessKey '{business_key}' waits "
+                    "for it and no process starts with it",
+                    message.activity_id,
+                )
+            result = self._start(uow, actor, start, business_key, variables, now, origin)
+        return HistoryEntry(
+            "message_sent",
+            activity_id=message.activity_id,
+            activity_type="message",
+            data={
+                "messageName": message.name,
+                "toInstanceId": result.instance["id"],
+                "toDefinitionKey": result.instance["definition_key"],
+                "started": result.result_type == "ProcessDefinition",
                 "variables": self.serializer.data_to_json_compatible(variables),
             },
         )
