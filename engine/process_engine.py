@@ -60,6 +60,7 @@ class ProcessEngine:
         )
         #: Camunda's external tasks: workers fetch, lock and complete the work of external service tasks.
         self.external_tasks = ExternalTaskService(self.db, store, self.serializer, self.clock)
+        store.on_external_tasks = self.external_tasks.notify_available
         self.history = HistoryService(self.db)
         self.users = UserService(self.db, settings.auth_cache_seconds)
 

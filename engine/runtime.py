@@ -335,10 +335,10 @@ def waits(workflow: BpmnWorkflow) -> dict[str, Wait]:
             name = (
                 str(_parameter_value({"text": spec.topic}, task)) if implementation == EXTERNAL else spec.connector_id
             )
-            priority_value = _parameter_value({"text": spec.task_priority}, task) if spec.task_priority else 0
             try:
-                priority = int(priority_value)
-            except (TypeError, ValueError):
+                priority = int(_parameter_value({"text": spec.task_priority}, task)) if spec.task_priority else 0
+            except (TypeError, ValueError, ScriptError):
+                # A priority only orders the work: one that cannot be worked out must not stop the process.
                 priority = 0
             found[str(task.id)] = Wait(implementation, str(task.id), spec.bpmn_id, name=name, priority=priority)
     return found

@@ -935,3 +935,13 @@ def test_all_problems_are_collected() -> None:
     }
     problems = problems_of(files)
     assert sorted(p.file for p in problems) == sorted(files)  # one problem per file, none lost
+
+
+def test_camunda_expression_body_is_only_for_one_whole_expression() -> None:
+    from engine.parsing.camunda import camunda_expression_body
+
+    assert camunda_expression_body("${amount > 100}") == "amount > 100"
+    assert camunda_expression_body(" ${ {'a': 1}['a'] } ") == "{'a': 1}['a']"
+    assert camunda_expression_body("${iela} ${numurs}") is None
+    assert camunda_expression_body("Nr. ${numurs}") is None
+    assert camunda_expression_body("plain") is None

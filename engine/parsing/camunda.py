@@ -86,11 +86,15 @@ _JUEL_OPERATORS = [
 
 
 def camunda_expression_body(text: str | None) -> str | None:
-    """The inside of a Camunda JUEL expression (``${amount > 100}`` -> ``amount > 100``), else None."""
-    if text is None:
+    """The inside of a text that is exactly one Camunda expression (``${amount > 100}`` -> ``amount > 100``),
+    else None (also for ``${a} ${b}``, two expressions with text between them)."""
+    if text is None or not _CAMUNDA_EXPRESSION.match(text):
         return None
-    match = _CAMUNDA_EXPRESSION.match(text)
-    return match.group("body").strip() if match else None
+    try:
+        parts = expression_parts(text.strip())
+    except ValueError:
+        return None
+    return parts[0].body if len(parts) == 1 and isinstance(parts[0], Expression) else None
 
 
 def is_camunda_expression(text: str | None) -> bool:

@@ -105,6 +105,8 @@ class InstanceStore:
         self.job_retries = job_retries
         #: Hears the earliest due time after a commit that scheduled jobs: wakes the local scheduler.
         self.signal = signal
+        #: Called after a commit that created external tasks: wakes this process's waiting fetches.
+        self.on_external_tasks: Callable[[], None] | None = None
         #: Delivers the messages a step threw, in the same transaction; returns the sender's history entries.
         self.message_router: Callable[..., list[HistoryEntry]] | None = None
 
@@ -334,6 +336,8 @@ class InstanceStore:
             uow.execute(job.insert(), new_jobs)
         if new_external:
             uow.execute(external_task.insert(), new_external)
+            if self.on_external_tasks is not None:
+                uow.after_commit.append(self.on_external_tasks)
         if new_subscriptions:
             uow.execute(event_subscription.insert(), new_subscriptions)
         if earliest is not None and self.signal is not None:
