@@ -119,6 +119,15 @@ def _entry(event_type: str, task: Task, data: dict[str, Any] | None = None) -> H
     )
 
 
+def _source_element(task: Task) -> str | None:
+    """The BPMN element the token came from (its nearest ancestor that is one): with ``task``'s own element
+    it names the sequence flow taken, for auditors and for the tests' flow coverage."""
+    parent = task.parent
+    while parent is not None and not _is_bpmn_element(parent):
+        parent = parent.parent
+    return parent.task_spec.bpmn_id if parent is not None else None
+
+
 def _diff(before: dict[UUID, int], workflow: BpmnWorkflow) -> list[HistoryEntry]:
     """History entries for every BPMN element whose state changed since ``before``, in the order
     the changes happened (subprocess tasks interleave with their parents')."""
@@ -133,7 +142,8 @@ def _diff(before: dict[UUID, int], workflow: BpmnWorkflow) -> list[HistoryEntry]
         was_open = old is not None and old & _OPEN
         entry = None
         if new & _OPEN and not was_open:
-            entry = _entry("activity_started", task)
+            source = _source_element(task)
+            entry = _entry("activity_started", task, {"from": source} if source else None)
         elif new == TaskState.COMPLETED:
             data = None
             if len(task.children) > 1 or "Gateway" in type(task.task_spec).__name__:
