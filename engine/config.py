@@ -68,6 +68,9 @@ class Settings:
             if flag not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
                 raise ValueError(f"PLUSMA_SCHEDULER_IN_SERVER={flag!r} is not on or off")
             values["scheduler_in_server"] = flag in ("1", "true", "yes", "on")
+        for name, field_name in (("PLUSMA_PROCESSES_DIR", "processes_dir"), ("PLUSMA_FORMS_DIR", "forms_dir")):
+            if os.environ.get(name):
+                values[field_name] = Path(os.environ[name])
         if os.environ.get("PLUSMA_CALENDAR"):
             values["calendar_file"] = Path(os.environ["PLUSMA_CALENDAR"])
         values.update(overrides)

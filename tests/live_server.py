@@ -82,6 +82,9 @@ def _environment(database_url: str) -> dict[str, str]:
     env["PLUSMA_DATABASE_URL"] = database_url
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
+    # The server deploys the tests' sample process at start-up, as it would an institution's processes/.
+    sample = str(Path(__file__).parent / "fixtures" / "sample")
+    env["PLUSMA_PROCESSES_DIR"] = env["PLUSMA_FORMS_DIR"] = sample
     for name in ("PLUSMA_HOST", "PLUSMA_PORT"):
         env.pop(name, None)
     return env

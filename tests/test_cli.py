@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from engine.config import PROJECT_ROOT, Settings
+from engine.config import Settings
 from engine.process_engine import ProcessEngine
 from engine.roles import ROLES
+from tests.conftest import SAMPLE_DIR
 from web import cli
 
 DEMO_LINE = re.compile(r"^\s+(demo-\S+)\s+(\S+)\s+", re.MULTILINE)
@@ -28,6 +29,8 @@ def embedded(tmp_path, monkeypatch):
     """The embedded default: no PLUSMA_DATABASE_URL, data in a temporary folder."""
     monkeypatch.delenv("PLUSMA_DATABASE_URL", raising=False)
     monkeypatch.setenv("PLUSMA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PLUSMA_PROCESSES_DIR", str(SAMPLE_DIR))
+    monkeypatch.setenv("PLUSMA_FORMS_DIR", str(SAMPLE_DIR))
     return Settings.from_env()
 
 
@@ -54,6 +57,8 @@ def test_prepare_on_a_new_embedded_database_creates_demo_users_once(embedded):
 
 def test_prepare_never_creates_demo_users_on_a_named_database(database_url, monkeypatch):
     monkeypatch.setenv("PLUSMA_DATABASE_URL", database_url)
+    monkeypatch.setenv("PLUSMA_PROCESSES_DIR", str(SAMPLE_DIR))
+    monkeypatch.setenv("PLUSMA_FORMS_DIR", str(SAMPLE_DIR))
     out = io.StringIO()
     cli.prepare(Settings.from_env(), out=out)
     assert "demo-" not in out.getvalue()
@@ -75,15 +80,13 @@ def test_deploy_and_user_create(database_url, monkeypatch, tmp_path, capsys):
     assert cli.main(["user", "create", "bob", "--password", "short"]) == 1
     assert "at least 8" in capsys.readouterr().err
 
-    assert cli.main(["deploy", str(PROJECT_ROOT / "processes"), str(PROJECT_ROOT / "forms")]) == 0
+    assert cli.main(["deploy", str(SAMPLE_DIR)]) == 0
     assert "Deployed pieteikuma_apstrade version 1" in capsys.readouterr().out
-    assert cli.main(["deploy", str(PROJECT_ROOT / "processes"), str(PROJECT_ROOT / "forms")]) == 0
+    assert cli.main(["deploy", str(SAMPLE_DIR)]) == 0
     assert "Nothing changed" in capsys.readouterr().out
 
     bad = tmp_path / "bad.bpmn"
-    bad.write_text(
-        (PROJECT_ROOT / "processes" / "pieteikuma_apstrade.bpmn").read_text().replace("eskalet == True", "import os")
-    )
+    bad.write_text((SAMPLE_DIR / "pieteikuma_apstrade.bpmn").read_text().replace("eskalet == True", "import os"))
     assert cli.main(["deploy", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "nothing was stored" in err and "bad.bpmn" in err and "Flow_eskalet" in err
@@ -109,6 +112,7 @@ def test_serve_on_the_embedded_default(tmp_path):
     """What the README's first Quick start command does: serve, print demo users, answer with them."""
     env = {k: v for k, v in os.environ.items() if k != "PLUSMA_DATABASE_URL"}
     env["PLUSMA_DATA_DIR"] = str(tmp_path / "data")
+    env["PLUSMA_PROCESSES_DIR"] = env["PLUSMA_FORMS_DIR"] = str(SAMPLE_DIR)
     port = _free_port()
     log = tmp_path / "serve.log"
     plusma = Path(sys.executable).with_name("plusma")

@@ -32,9 +32,9 @@ from tests.live_server import ADMIN, CLERK, EXECUTOR, PASSWORD, LiveServer
 pytest_plugins = ["tests.live_server"]
 
 KEY = "pieteikuma_apstrade"
-SAMPLE_PROCESS = PROJECT_ROOT / "processes" / "pieteikuma_apstrade.bpmn"
+SAMPLE_PROCESS = PROJECT_ROOT / "tests" / "fixtures" / "sample" / "pieteikuma_apstrade.bpmn"
 FORMS = [
-    PROJECT_ROOT / "forms" / name
+    SAMPLE_PROCESS.parent / name
     for name in ("pieteikuma-registracija.form", "pieprasijuma-izpilde.form", "pieteikuma-slegsana.form")
 ]
 ORIGINAL_NAME = "Pieteikuma apstrāde (paraugs)"
@@ -129,7 +129,7 @@ def test_request_lifecycle_through_pycamunda(plusma_server: LiveServer) -> None:
     with pytest.raises(pycamunda.Unauthorized):
         User(CLERK, "not-the-password")(denied_deployment)
 
-    # The server deployed processes/ at start-up: version 1 of the sample.
+    # The server deployed its processes folder (the sample here) at start-up: version 1.
     [startup_definition] = admin(pycamunda.processdef.GetList(url, key=KEY))
     assert (startup_definition.version, startup_definition.name) == (1, ORIGINAL_NAME)
 

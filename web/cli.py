@@ -106,7 +106,7 @@ def prepare(settings: Settings, out=sys.stdout) -> None:  # noqa: ANN001
     try:
         new_database = engine.users.user_count() == 0
         paths = [p for p in (settings.processes_dir, settings.forms_dir) if p.is_dir()]
-        if paths:
+        if collect_files(paths):  # an institution may start with no processes of its own
             definitions = deploy_paths(engine, paths, PROCESSES_DEPLOYMENT, "plusma serve")
             for definition in definitions:
                 print(f"Deployed {definition['key']} version {definition['version']}", file=out)
