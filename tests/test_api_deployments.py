@@ -194,3 +194,37 @@ def test_escapes_are_refused_at_deployment_or_run_time(api, script):
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["elementId"] == "Work"
     assert api.get("/engine-rest/process-instance/count").get_json() == {"count": 0}
+
+
+def test_a_process_redeployed_alone_uses_the_decision_deployed_before(api):
+    """Camunda Modeler deploys one file: a process that calls an already deployed decision needs no DMN with it."""
+    from engine.config import PROJECT_ROOT
+    from tests.conftest import typed
+
+    decision = PROJECT_ROOT / "processes" / "prioritate.dmn"
+    process = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="prioritates_tests" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="Noteikt"/>
+    <bpmn:businessRuleTask id="Noteikt" camunda:decisionRef="prioritate"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="Noteikt" targetRef="u"/>
+    <bpmn:userTask id="u" camunda:candidateGroups="kac"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="u" targetRef="e"/>
+    <bpmn:endEvent id="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+    refused = api.deploy(("prioritates_tests.bpmn", process))
+    assert refused.status_code == 400 and "prioritate" in refused.get_json()["message"]
+    assert api.deploy(decision).status_code == 200
+    alone = api.deploy(("prioritates_tests.bpmn", process))
+    assert alone.status_code == 200, alone.get_json()
+    resources = api.get(f"/engine-rest/deployment/{alone.get_json()['id']}/resources").get_json()
+    assert [r["name"] for r in resources] == ["prioritates_tests.bpmn"]
+    started = api.post(
+        "/engine-rest/process-definition/key/prioritates_tests/start",
+        json={"variables": typed(ietekme="augsta", steidzamiba="videja")},
+    ).get_json()
+    variables = api.get(f"/engine-rest/process-instance/{started['id']}/variables").get_json()
+    assert variables["prioritate"]["value"] == 2 and variables["atrisinasanas_laiks"]["value"] == "1 darba diena"

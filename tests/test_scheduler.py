@@ -17,11 +17,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from engine.clock import ManualClock
+from engine.config import PROJECT_ROOT
 from engine.identity import SYSTEM
 from engine.process_engine import ProcessEngine
 from engine.scheduler import JobScheduler
 from engine.storage.tables import history_event, job
-from tests.conftest import FIXTURES, PASSWORD, PROJECT_ROOT
+from tests.conftest import FIXTURES, PASSWORD
 
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
@@ -99,11 +100,12 @@ def test_a_job_scheduled_in_this_process_wakes_the_scheduler_when_it_falls_due(s
 
 
 def test_two_plusma_worker_processes_fire_every_timer_exactly_once(settings, tmp_path):
-    engine = ProcessEngine(settings)
+    # The instances are made an hour "earlier", so however slow the machine, none of their timers is due
+    # while they are made; the workers (on the wall clock) find all of them due at once and race.
+    engine = ProcessEngine(settings, clock=ManualClock(datetime.now(UTC) - timedelta(hours=1)))
     engine.users.create_user("admin", PASSWORD, groups=["admin"])
     try:
-        # Due together, shortly after both workers are up: they find all of them due at once and race.
-        instances = _start_waiting(engine, datetime.now(UTC) + timedelta(seconds=3), 40)
+        instances = _start_waiting(engine, datetime.now(UTC) + timedelta(seconds=2), 40)
         assert _jobs_left(engine) == 40
         env = dict(os.environ, PLUSMA_DATABASE_URL=settings.database_url, PYTHONUNBUFFERED="1")
         logs = [open(tmp_path / f"worker{i}.log", "w+") for i in range(2)]  # noqa: SIM115

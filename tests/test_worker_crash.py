@@ -16,10 +16,11 @@ import time
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
+from engine.config import PROJECT_ROOT
 from engine.identity import SYSTEM
 from engine.process_engine import ProcessEngine
 from engine.storage.tables import history_event, incident, job
-from tests.conftest import FIXTURES, PROJECT_ROOT
+from tests.conftest import FIXTURES
 from tests.test_notifications import Recorder, free_port
 
 

@@ -9,12 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from sqlalchemy import func, select
 
 from engine.clock import Clock
 from engine.errors import BadRequest, Forbidden, InvalidModel, ModelProblem, NotFound
 from engine.identity import Principal
-from engine.parsing import MAX_FILE_BYTES, parse_deployment
+from engine.parsing import MAX_FILE_BYTES, parse_deployment, parse_xml
 from engine.runtime import HistoryEntry
 from engine.serialization import Serializer
 from engine.services import history, start_events
@@ -107,7 +109,11 @@ class DeploymentService:
 
         with self.db.transaction(write=False) as uow:
             known_forms = set(uow.execute(select(form_definition.c.form_key).distinct()).scalars())
-        parsed = parse_deployment(files, known_forms)
+            # A process redeployed alone (as Camunda Modeler deploys one file) uses the decisions already
+            # deployed: their latest files join the parse, but not the new deployment.
+            missing = _decision_refs(files) - _decisions_defined(files)
+            deployed_decisions = _stored_decision_files(uow, missing, files) if missing else {}
+        parsed = parse_deployment({**files, **deployed_decisions}, known_forms)
 
         now = self.clock.now()
         deployment_id = str(uuid.uuid4())
@@ -163,7 +169,7 @@ class DeploymentService:
                 changed_resources.add(form.resource_name)
 
             # A DMN file counts as changed when its bytes differ from the last deployed copy.
-            for decision_resource in {d.resource_name for d in parsed.decisions}:
+            for decision_resource in {d.resource_name for d in parsed.decisions} - deployed_decisions.keys():
                 digest = _sha256(files[decision_resource])
                 seen = uow.execute(
                     select(func.count())
@@ -273,3 +279,50 @@ class DeploymentService:
                 )
             )
             return [dict(r._mapping) for r in rows]
+
+
+_BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+_DMN_SUFFIXES = (".dmn", ".dmn11.xml")
+_DECISION_REFS = etree.XPath(
+    "//*[local-name()='businessRuleTask']/@camunda:decisionRef", namespaces={"camunda": CAMUNDA_MODEL_NS}
+)
+_DECISION_IDS = etree.XPath("//*[local-name()='decision']/@id")
+
+
+def _xml_values(files: Mapping[str, bytes], suffixes: tuple[str, ...], xpath: etree.XPath) -> set[str]:
+    values: set[str] = set()
+    for name, content in files.items():
+        if name.endswith(suffixes):
+            try:
+                values.update(str(v).strip() for v in xpath(parse_xml(content, name)))
+            except InvalidModel:
+                continue  # parse_deployment reports the file properly
+    return values
+
+
+def _decision_refs(files: Mapping[str, bytes]) -> set[str]:
+    return {ref for ref in _xml_values(files, _BPMN_SUFFIXES, _DECISION_REFS) if ref}
+
+
+def _decisions_defined(files: Mapping[str, bytes]) -> set[str]:
+    return _xml_values(files, _DMN_SUFFIXES, _DECISION_IDS)
+
+
+def _stored_decision_files(uow, wanted: set[str], files: Mapping[str, bytes]) -> dict[str, bytes]:  # noqa: ANN001
+    """The latest deployed DMN files that define the ``wanted`` decisions, newest first."""
+    found: dict[str, bytes] = {}
+    rows = uow.execute(
+        select(resource.c.name, resource.c.content)
+        .join(deployment, deployment.c.id == resource.c.deployment_id)
+        .where(resource.c.name.like("%.dmn") | resource.c.name.like("%.dmn11.xml"))
+        .order_by(deployment.c.deployment_time.desc(), deployment.c.id.desc())
+    )
+    for name, content in rows:
+        if not wanted:
+            break
+        defined = _decisions_defined({name: content}) & wanted
+        if defined:
+            key = name if name not in files and name not in found else f"deployed/{len(found)}/{name}"
+            found[key] = content
+            wanted = wanted - defined
+    return found
