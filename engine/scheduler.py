@@ -17,6 +17,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.executors.pool import ThreadPoolExecutor as SchedulerThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -64,6 +65,7 @@ class JobScheduler:
 
     def start(self) -> JobScheduler:
         self.engine.job_signal.subscribe(self.wake)
+        self._scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
         self._scheduler.start()
         # First run at once: jobs that fell due while nothing ran fire now, in due order.
         self._schedule(datetime.now(UTC))
@@ -104,6 +106,12 @@ class JobScheduler:
                 self._scheduler.add_job(self._run_due, "date", run_date=when, id=_JOB_ID)
             elif job.next_run_time is None or when < job.next_run_time:
                 job.modify(next_run_time=when)
+
+    def _skipped(self, event) -> None:  # noqa: ANN001 - APScheduler's event
+        # The next pass was due while this one still counted as running, so APScheduler dropped it, and a
+        # date job is gone once dropped: schedule it again, or this scheduler would never wake.
+        if event.job_id == _JOB_ID:
+            self._schedule(datetime.now(UTC) + timedelta(milliseconds=10))
 
     # --- running ---------------------------------------------------------------------------------------------
 

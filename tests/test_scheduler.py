@@ -142,3 +142,50 @@ def test_worker_command_exists_in_the_help():
         [sys.executable, "-m", "web.cli", "worker", "--help"], cwd=PROJECT_ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0 and "--threads" in result.stdout
+
+
+class _AlwaysDueJobs:
+    """Something is always due (e.g. another worker holds it): the scheduler passes back to back."""
+
+    def __init__(self) -> None:
+        self.passes = 0
+
+    def acquire(self, owner: str, limit: int) -> list:
+        self.passes += 1
+        return []
+
+    def next_due(self) -> datetime:
+        return datetime.now(UTC) - timedelta(seconds=1)
+
+
+class _StubEngine:
+    def __init__(self) -> None:
+        from engine.clock import Clock
+        from engine.services.job_signal import JobSignal
+
+        self.jobs = _AlwaysDueJobs()
+        self.clock = Clock()
+        self.job_signal = JobSignal()
+
+
+def test_the_scheduler_survives_a_pass_that_apscheduler_dropped_as_still_running():
+    """A pass scheduled while the last one still counts as running is dropped by APScheduler; the scheduler
+    must schedule again instead of never waking. Tiny thread switch intervals make that race frequent."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    engine = _StubEngine()
+    scheduler = JobScheduler(engine, threads=1, idle_seconds=1.0).start()  # type: ignore[arg-type]
+    try:
+        last, still = -1, 0
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if engine.jobs.passes == last:
+                still += 1
+                assert still < 10, f"the scheduler stalled after {last} passes"
+            else:
+                last, still = engine.jobs.passes, 0
+        assert engine.jobs.passes > 100
+    finally:
+        sys.setswitchinterval(previous)
+        scheduler.shutdown(wait_for_jobs=False)

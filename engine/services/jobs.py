@@ -117,16 +117,20 @@ class JobService:
     def next_due(self) -> datetime | None:
         """When the next job could run: the earliest due time, or lease expiry of a leased one."""
         now = self.clock.now()
+        free = (
+            select(func.min(job.c.due))
+            .where(job.c.retries > 0, or_(job.c.lock_expires.is_(None), job.c.lock_expires < now))
+            .scalar_subquery()
+        )
+        # Reads the partial index on lock_expires: only leased rows are in it.
+        leased = (
+            select(func.min(job.c.lock_expires))
+            .where(job.c.lock_expires.is_not(None), job.c.lock_expires >= now, job.c.retries > 0)
+            .scalar_subquery()
+        )
         with self.db.transaction(write=False) as uow:
-            free = uow.execute(
-                select(func.min(job.c.due)).where(
-                    job.c.retries > 0, or_(job.c.lock_expires.is_(None), job.c.lock_expires < now)
-                )
-            ).scalar()
-            leased = uow.execute(
-                select(func.min(job.c.lock_expires)).where(job.c.retries > 0, job.c.lock_expires >= now)
-            ).scalar()
-        candidates = [_aware(v) for v in (free, leased) if v is not None]
+            row = uow.execute(select(free, leased)).one()
+        candidates = [_aware(v) for v in row if v is not None]
         return min(candidates) if candidates else None
 
     def run_due(self, owner: str, limit: int = 50) -> list[JobOutcome]:

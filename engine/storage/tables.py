@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -215,6 +216,13 @@ job = Table(
     Column("created", Timestamp, nullable=False),
     # Acquisition reads due jobs in due order.
     Index("ix_job_due", "due"),
+    # The scheduler's "when does a lease run out" looks only at leased jobs.
+    Index(
+        "ix_job_lock_expires",
+        "lock_expires",
+        postgresql_where=text("lock_expires IS NOT NULL"),
+        sqlite_where=text("lock_expires IS NOT NULL"),
+    ),
 )
 
 incident = Table(
