@@ -204,3 +204,18 @@ def test_a_thrown_message_nobody_receives_fails_the_step_and_stores_nothing(api)
     error = response.get_json()
     assert "zina_nevienam" in error["message"] and "reached nobody" in error["message"]
     assert api.get("/engine-rest/process-instance/count").get_json()["count"] == 0
+
+
+def test_a_receive_task_waits_for_its_message(api):
+    assert api.deploy(FIXTURES / "message_receive_task.bpmn").status_code == 200
+    started = api.post(
+        "/engine-rest/process-definition/key/gaidit_dokumentus/start", json={"businessKey": "DOK-1"}
+    ).get_json()
+    assert _tasks(api, started["id"]) == []
+    response = api.post(
+        "/engine-rest/message",
+        json={"messageName": "dokumenti_sanemti", "businessKey": "DOK-1", "processVariables": typed(lapas=12)},
+    )
+    assert response.status_code == 204, response.get_json()
+    assert [t["taskDefinitionKey"] for t in _tasks(api, started["id"])] == ["Task_parbaudit"]
+    assert _variables(api, started["id"])["lapas"]["value"] == 12

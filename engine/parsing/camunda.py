@@ -18,11 +18,13 @@ from typing import IO, Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser
 from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.task_spec import UserTaskConverter
@@ -565,6 +567,14 @@ def _refuse_doctype(tree: etree._Element | etree._ElementTree, filename: str | N
         raise InvalidModel([ModelProblem(filename or "", "a DOCTYPE (DTD) is not allowed")])
 
 
+class CamundaReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser):
+    """A receive task's message as the Camunda event parsers read it: SpiffWorkflow's own receive task parser
+    makes the plain message definition, which the Camunda serializer configuration cannot store."""
+
+    def create_task(self) -> ReceiveTask:
+        return ReceiveTaskParser.create_task(self)
+
+
 class PlusmaParser(CamundaParser):
     """CamundaParser with Plūsma's user and service tasks, process attributes and hardened XML input.
 
@@ -578,6 +588,7 @@ class PlusmaParser(CamundaParser):
         # Camunda 7 runs send tasks exactly like service tasks (external task or connector).
         full_tag("serviceTask"): (PlusmaServiceTaskParser, PlusmaServiceTask),
         full_tag("sendTask"): (PlusmaServiceTaskParser, PlusmaServiceTask),
+        full_tag("receiveTask"): (CamundaReceiveTaskParser, ReceiveTask),
     }
     PROCESS_PARSER_CLASS = PlusmaProcessParser
 
