@@ -15,6 +15,7 @@ from engine.services.definitions import DefinitionService, SpecCache
 from engine.services.deployments import DeploymentService
 from engine.services.external_tasks import ExternalTaskService
 from engine.services.history import HistoryService
+from engine.services.incidents import IncidentService
 from engine.services.instance_store import InstanceStore
 from engine.services.instances import InstanceService
 from engine.services.job_signal import JobSignal
@@ -47,6 +48,7 @@ class ProcessEngine:
         )
         self.instances = InstanceService(self.db, store, self.serializer, self.clock)
         self.tasks = TaskService(self.db, store, self.definitions, self.serializer, self.clock)
+        self.incidents = IncidentService(self.db)
         self.messages = MessageService(self.db, store, self.serializer, self.clock)
         store.message_router = self.messages.route_thrown
         self.jobs = JobService(

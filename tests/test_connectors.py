@@ -114,7 +114,7 @@ def test_mail_server_down_is_retried_then_an_incident_and_a_retry_after_it_is_ba
             results += [o.result for o in engine.jobs.run_due("worker-a")]
             clock.advance(timedelta(minutes=5))
         assert results == ["retry", "retry", "incident"]
-        (incident,) = engine.jobs.incidents(instance_id=instance["id"])
+        (incident,) = engine.incidents.list(instance_id=instance["id"])
         assert incident["activity_id"] == "Pazinot" and f"127.0.0.1:{down}" in incident["incident_message"]
         assert engine.tasks.list(SYSTEM, TaskQuery(process_instance_id=instance["id"])) == []
 
@@ -124,7 +124,7 @@ def test_mail_server_down_is_retried_then_an_incident_and_a_retry_after_it_is_ba
         engine.jobs.set_retries(SYSTEM, job["id"], 1)
         assert [o.result for o in engine.jobs.run_due("worker-a")] == ["done"]
         handler.only()
-        assert engine.jobs.incidents() == []
+        assert engine.incidents.list() == []
     finally:
         engine.close()
 
@@ -135,7 +135,7 @@ def test_a_template_error_is_an_incident_at_once(settings, clock, mail_server):
     try:
         instance = _start(engine, epasts="nav-adrese", valoda="lv")
         assert [o.result for o in engine.jobs.run_due("worker-a")] == ["incident"]
-        (incident,) = engine.jobs.incidents(instance_id=instance["id"])
+        (incident,) = engine.incidents.list(instance_id=instance["id"])
         assert "nav-adrese" in incident["incident_message"]
     finally:
         engine.close()

@@ -160,7 +160,7 @@ def test_a_failing_job_is_retried_with_back_off_then_becomes_an_incident_and_ret
 
     # The instance stayed where it was; the incident names the element and the error.
     assert open_tasks(timed, instance["id"]) == []
-    (incident,) = timed.jobs.incidents(instance_id=instance["id"])
+    (incident,) = timed.incidents.list(instance_id=instance["id"])
     assert incident["incident_type"] == "failedJob"
     assert incident["activity_id"] == "Gaidit"
     assert "division by zero" in incident["incident_message"]
@@ -170,7 +170,7 @@ def test_a_failing_job_is_retried_with_back_off_then_becomes_an_incident_and_ret
     # The cause is fixed, the job gets retries again: it runs at once and the incident closes.
     timed.instances.set_variables(SYSTEM, instance["id"], {"dalitajs": 5})
     timed.jobs.set_retries(SYSTEM, row["id"], 1)
-    assert timed.jobs.incidents(instance_id=instance["id"]) == []
+    assert timed.incidents.list(instance_id=instance["id"]) == []
     assert [o.result for o in timed.jobs.run_due("worker-a")] == ["done"]
     assert timed.instances.variables(SYSTEM, instance["id"])["rezultats"] == 20
     kinds = [e[0] for e in events(timed, instance["id"])]

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +33,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import ColumnElement, and_, case, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
 
 from engine import runtime
 from engine.clock import Clock
@@ -43,16 +42,16 @@ from engine.identity import Principal
 from engine.runtime import HistoryEntry, Step
 from engine.serialization import Serializer
 from engine.services import history
+from engine.services.incidents import FAILED_EXTERNAL_TASK, MESSAGE_LIMIT, open_incident, resolve_incident
 from engine.services.instance_store import InstanceStore
 from engine.storage.database import Database, UnitOfWork
-from engine.storage.tables import external_task, incident
+from engine.storage.tables import external_task
 from engine.variables import variables_to_typed
 
 log = logging.getLogger(__name__)
 
 #: Members of this group (or of ``admin``) may fetch, lock, complete and fail external tasks.
 EXTERNAL_WORKER_GROUP = "external-worker"
-FAILED_EXTERNAL_TASK = "failedExternalTask"
 #: Camunda's limit for ``asyncResponseTimeout``: longer requests are refused.
 MAX_ASYNC_RESPONSE_TIMEOUT_MS = 1_800_000
 #: How long one fetch actually waits at most: a waiting fetch holds a server thread.
@@ -60,7 +59,6 @@ DEFAULT_MAX_LONG_POLL = timedelta(seconds=60)
 #: How often a waiting fetch re-reads the table for tasks other processes created.
 DEFAULT_POLL_INTERVAL = 0.5
 MAX_TASKS_PER_FETCH = 1000
-_MESSAGE_LIMIT = 4000
 _DETAILS_LIMIT = 64_000
 
 SORTABLE = {
@@ -346,7 +344,7 @@ class ExternalTaskService:
             held = uow.execute(
                 update(external_task)
                 .where(external_task.c.id == row["id"], external_task.c.worker_id == worker_id)
-                .values(retries=0, error_message=message[:_MESSAGE_LIMIT], worker_id=None, lock_expires=None)
+                .values(retries=0, error_message=message[:MESSAGE_LIMIT], worker_id=None, lock_expires=None)
                 .returning(*external_task.c)
             ).first()
             if held is None:
@@ -416,7 +414,7 @@ class ExternalTaskService:
         if retry_timeout_ms < 0:
             raise BadRequest(f"retryTimeout must be 0 or more milliseconds, not {retry_timeout_ms}")
         now = self.clock.now()
-        message = (error_message or "")[:_MESSAGE_LIMIT] or None
+        message = (error_message or "")[:MESSAGE_LIMIT] or None
         with self.db.transaction() as uow:
             row = self._row(uow, task_id)
             _check_owner(row, worker_id, "failed")
@@ -529,53 +527,30 @@ class ExternalTaskService:
                 if entry is not None:
                     history.append(uow, _context(row), [entry], timestamp=now, user_id=principal.user_id)
                 return
-            resolved = uow.execute(
-                delete(incident).where(incident.c.configuration == task_id).returning(incident.c.id)
-            ).first()
+            resolved = resolve_incident(
+                uow,
+                incident_type=FAILED_EXTERNAL_TASK,
+                configuration=task_id,
+                source=row,
+                activity_instance_id=task_id,
+                reference={"externalTaskId": task_id, "retries": retries},
+            )
             if resolved is not None:
-                history.append(
-                    uow,
-                    _context(row),
-                    [
-                        _entry(
-                            "incident_resolved",
-                            row,
-                            {"type": FAILED_EXTERNAL_TASK, "externalTaskId": task_id, "retries": retries},
-                        )
-                    ],
-                    timestamp=now,
-                    user_id=principal.user_id,
-                )
+                history.append(uow, _context(row), [resolved], timestamp=now, user_id=principal.user_id)
             uow.after_commit.append(self.notify_available)
 
-    def _incident(self, uow: UnitOfWork, row: dict[str, Any], message: str, now: datetime) -> HistoryEntry | None:
+    @staticmethod
+    def _incident(uow: UnitOfWork, row: dict[str, Any], message: str, now: datetime) -> HistoryEntry | None:
         """Open the task's incident unless it has one; the history entry to record, if one was opened."""
-        exists = uow.execute(select(incident.c.id).where(incident.c.configuration == row["id"])).first()
-        if exists is not None:
-            uow.execute(
-                update(incident)
-                .where(incident.c.id == exists.id)
-                .values(incident_message=message[:_MESSAGE_LIMIT], incident_timestamp=now)
-            )
-            return None
-        uow.execute(
-            incident.insert(),
-            {
-                "id": str(uuid.uuid4()),
-                "incident_type": FAILED_EXTERNAL_TASK,
-                "incident_timestamp": now,
-                "incident_message": message[:_MESSAGE_LIMIT],
-                "instance_id": row["instance_id"],
-                "definition_id": row["definition_id"],
-                "definition_key": row["definition_key"],
-                "activity_id": row["activity_id"],
-                "configuration": row["id"],
-            },
-        )
-        return _entry(
-            "incident_created",
-            row,
-            {"type": FAILED_EXTERNAL_TASK, "externalTaskId": row["id"], "message": message[:_MESSAGE_LIMIT]},
+        return open_incident(
+            uow,
+            incident_type=FAILED_EXTERNAL_TASK,
+            configuration=row["id"],
+            message=message,
+            source=row,
+            activity_instance_id=row["id"],
+            reference={"externalTaskId": row["id"]},
+            now=now,
         )
 
     def _row(self, uow: UnitOfWork, task_id: str) -> dict[str, Any]:

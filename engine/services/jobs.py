@@ -26,13 +26,13 @@ from engine.identity import Principal
 from engine.runtime import CONNECTOR, TIMER, HistoryEntry
 from engine.serialization import Serializer
 from engine.services import history, start_events
+from engine.services.incidents import FAILED_JOB, MESSAGE_LIMIT, open_incident, resolve_incident
 from engine.services.instance_store import InstanceStore
 from engine.storage.database import Database, UnitOfWork
-from engine.storage.tables import incident, job, process_instance
+from engine.storage.tables import job, process_instance
 
 log = logging.getLogger(__name__)
 
-FAILED_JOB = "failedJob"
 #: How long a worker holds a job it acquired before another may take it.
 DEFAULT_LEASE = timedelta(minutes=5)
 #: Wait before the first retry of a failed job; it doubles with each further failure.
@@ -303,7 +303,7 @@ class JobService:
                     due=now + delay if retries else held["due"],
                     lock_owner=None,
                     lock_expires=None,
-                    exception_message=message[:4000],
+                    exception_message=message[:MESSAGE_LIMIT],
                     exception_stacktrace=stacktrace,
                 )
             )
@@ -313,32 +313,21 @@ class JobService:
                     "job_failed",
                     activity_id=held["activity_id"],
                     activity_instance_id=held["task_id"],
-                    data={"jobId": held["id"], "retries": retries, "message": message[:4000]},
+                    data={"jobId": held["id"], "retries": retries, "message": message[:MESSAGE_LIMIT]},
                 )
             ]
             if retries == 0:
-                uow.execute(
-                    incident.insert(),
-                    {
-                        "id": str(uuid.uuid4()),
-                        "incident_type": FAILED_JOB,
-                        "incident_timestamp": now,
-                        "incident_message": message[:4000],
-                        "instance_id": held["instance_id"],
-                        "definition_id": held["definition_id"],
-                        "definition_key": held["definition_key"],
-                        "activity_id": held["activity_id"],
-                        "configuration": held["id"],
-                    },
+                opened = open_incident(
+                    uow,
+                    incident_type=FAILED_JOB,
+                    configuration=held["id"],
+                    message=message,
+                    source=held,
+                    activity_instance_id=held["task_id"],
+                    reference={"jobId": held["id"]},
+                    now=now,
                 )
-                entries.append(
-                    HistoryEntry(
-                        "incident_created",
-                        activity_id=held["activity_id"],
-                        activity_instance_id=held["task_id"],
-                        data={"type": FAILED_JOB, "jobId": held["id"], "message": message[:4000]},
-                    )
-                )
+                entries += [opened] if opened is not None else []
             history.append(uow, context, entries, timestamp=now, user_id=None)
         return JobOutcome(row["id"], "retry" if retries else "incident", message)
 
@@ -392,49 +381,19 @@ class JobService:
             uow.execute(update(job).where(job.c.id == job_id).values(retries=retries, due=due))
             if retries == 0:
                 return
-            resolved = uow.execute(
-                delete(incident).where(incident.c.configuration == job_id).returning(incident.c.id)
-            ).first()
+            resolved = resolve_incident(
+                uow,
+                incident_type=FAILED_JOB,
+                configuration=job_id,
+                source=held,
+                activity_instance_id=held["task_id"],
+                reference={"jobId": job_id, "retries": retries},
+            )
             if resolved is not None:
-                history.append(
-                    uow,
-                    _context(uow, held),
-                    [
-                        HistoryEntry(
-                            "incident_resolved",
-                            activity_id=held["activity_id"],
-                            activity_instance_id=held["task_id"],
-                            data={"type": FAILED_JOB, "jobId": job_id, "retries": retries},
-                        )
-                    ],
-                    timestamp=now,
-                    user_id=principal.user_id,
-                )
+                history.append(uow, _context(uow, held), [resolved], timestamp=now, user_id=principal.user_id)
             if self.store.signal is not None:
                 signal = self.store.signal
                 uow.after_commit.append(lambda: signal.notify(due))
-
-    def incidents(
-        self,
-        *,
-        instance_id: str | None = None,
-        definition_key: str | None = None,
-        incident_type: str | None = None,
-        first_result: int = 0,
-        max_results: int | None = None,
-    ) -> list[dict[str, Any]]:
-        query = select(incident).order_by(incident.c.incident_timestamp, incident.c.id)
-        if instance_id:
-            query = query.where(incident.c.instance_id == instance_id)
-        if definition_key:
-            query = query.where(incident.c.definition_key == definition_key)
-        if incident_type:
-            query = query.where(incident.c.incident_type == incident_type)
-        query = query.offset(first_result)
-        if max_results is not None:
-            query = query.limit(max_results)
-        with self.db.transaction(write=False) as uow:
-            return [dict(r._mapping) for r in uow.execute(query)]
 
 
 def _context(uow: UnitOfWork, row: dict[str, Any]) -> history.InstanceContext:

@@ -82,7 +82,7 @@ def _incident_filters(args: dict) -> dict:
 @blp.response(200, schemas.Incident(many=True))
 def list_incidents(args: dict):
     _admin()
-    return engine().jobs.incidents(**_incident_filters(args), **page(args))
+    return engine().incidents.list(**_incident_filters(args), **page(args))
 
 
 @blp.route("/incident/count")
@@ -90,4 +90,4 @@ def list_incidents(args: dict):
 @blp.response(200, schemas.Count)
 def count_incidents(args: dict):
     _admin()
-    return {"count": len(engine().jobs.incidents(**_incident_filters(args)))}
+    return {"count": len(engine().incidents.list(**_incident_filters(args)))}
