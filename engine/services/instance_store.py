@@ -6,6 +6,7 @@ rows and the history events together, so state and effects never disagree.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,15 +127,25 @@ class InstanceStore:
     def insert(
         self,
         uow: UnitOfWork,
-        row: dict[str, Any],
         workflow: BpmnWorkflow,
         step: Step,
         *,
+        definition_id: str,
+        definition_key: str,
+        business_key: str | None,
+        start_user_id: str | None,
         now: datetime,
         user_id: str | None,
         started: HistoryEntry,
     ) -> dict[str, Any]:
-        row = dict(row)
+        """Store a new instance after its first step; its row (with a new id)."""
+        row: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "definition_id": definition_id,
+            "definition_key": definition_key,
+            "business_key": business_key,
+            "start_user_id": start_user_id,
+        }
         row.update(
             version=1,
             state=COMPLETED if step.completed else ACTIVE,

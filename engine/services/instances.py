@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import bindparam, exists, func, or_, select
@@ -95,15 +94,12 @@ class InstanceService:
             step = runtime.start(workflow, variables, now)
             row = self.store.insert(
                 uow,
-                {
-                    "id": str(uuid.uuid4()),
-                    "definition_id": definition["id"],
-                    "definition_key": definition["key"],
-                    "business_key": business_key,
-                    "start_user_id": principal.user_id,
-                },
                 workflow,
                 step,
+                definition_id=definition["id"],
+                definition_key=definition["key"],
+                business_key=business_key,
+                start_user_id=principal.user_id,
                 now=now,
                 user_id=principal.user_id,
                 started=HistoryEntry(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -192,15 +191,12 @@ class JobService:
             step = runtime.start_by_timer(workflow, due, now)
             self.store.insert(
                 uow,
-                {
-                    "id": str(uuid.uuid4()),
-                    "definition_id": held["definition_id"],
-                    "definition_key": held["definition_key"],
-                    "business_key": None,
-                    "start_user_id": None,
-                },
                 workflow,
                 step,
+                definition_id=held["definition_id"],
+                definition_key=held["definition_key"],
+                business_key=None,
+                start_user_id=None,
                 now=now,
                 user_id=None,
                 started=HistoryEntry(

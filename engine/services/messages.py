@@ -8,7 +8,6 @@ are ever loaded.
 
 from __future__ import annotations
 
-import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,15 +200,12 @@ class MessageService:
         step.history[:0] = first.history
         row = self.store.insert(
             uow,
-            {
-                "id": str(uuid.uuid4()),
-                "definition_id": definition["id"],
-                "definition_key": definition["key"],
-                "business_key": business_key,
-                "start_user_id": principal.user_id,
-            },
             workflow,
             step,
+            definition_id=definition["id"],
+            definition_key=definition["key"],
+            business_key=business_key,
+            start_user_id=principal.user_id,
             now=now,
             user_id=principal.user_id,
             started=HistoryEntry(
