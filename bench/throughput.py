@@ -51,6 +51,16 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import (  # bench/common.py, beside this script
+    BenchError,
+    create_database,
+    database_url,
+    drop_database,
+    machine_cpu_seconds,
+    percentile,
+    process_cpu_seconds,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = Path(__file__).resolve().parent / "five_tasks.bpmn"
 PROCESS_KEY = "bench_five_tasks"
@@ -59,33 +69,8 @@ USER = "bench-user"
 PREFIX = "/engine-rest"
 
 
-class BenchError(RuntimeError):
-    """The benchmark cannot go on: a setup step failed or the server answered unexpectedly."""
-
-
 # ------------------------------------------------------------------------------------------------
 # Setup: database, CLI, server
-
-
-def admin_connect(admin_url: str):  # noqa: ANN201
-    import psycopg
-
-    return psycopg.connect(admin_url, autocommit=True)
-
-
-def create_database(admin_url: str, name: str) -> None:
-    with admin_connect(admin_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    with admin_connect(admin_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def database_url(admin_url: str, name: str) -> str:
-    base, _, _ = admin_url.rpartition("/")
-    return f"{base}/{name}"
 
 
 def run_cli(env: dict[str, str], *args: str) -> str:
@@ -209,27 +194,6 @@ class Server:
 
 # ------------------------------------------------------------------------------------------------
 # CPU accounting (Linux /proc), to show where the machine's cores went during the HTTP phase
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def process_cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
-
-
-def machine_cpu_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot."""
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    except OSError:
-        return 0.0, 0.0
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    total = sum(values[:8])
-    return (total - idle) / _TICK, total / _TICK
 
 
 def postgres_cpu_seconds() -> float:
@@ -499,11 +463,6 @@ class KeepAliveClient:
 
     def close(self) -> None:
         self.connection.close()
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -63,64 +63,28 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: the engine is importable from the checkout
     sys.path.insert(0, str(ROOT))
 
+from common import (  # noqa: E402 - bench/common.py, beside this script
+    BenchError,
+    admin_connect,
+    create_database,
+    database_url,
+    drop_database,
+    machine_cpu_seconds,
+    percentile,
+    process_cpu_seconds,
+)
+
 BPMN = Path(__file__).resolve().parent / "timers.bpmn"
 PROCESS_KEY = "bench_timers"
 GOAL_MS = 1000.0
-
-
-class BenchError(RuntimeError):
-    """The benchmark cannot go on or its figures would mean nothing."""
 
 
 # ------------------------------------------------------------------------------------------------
 # Database
 
 
-def admin_connect(admin_url: str):  # noqa: ANN201
-    import psycopg
-
-    return psycopg.connect(admin_url, autocommit=True)
-
-
-def create_database(admin_url: str, name: str) -> None:
-    with admin_connect(admin_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    with admin_connect(admin_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def database_url(admin_url: str, name: str) -> str:
-    base, _, _ = admin_url.rpartition("/")
-    return f"{base}/{name}"
-
-
 # ------------------------------------------------------------------------------------------------
 # CPU accounting (Linux /proc)
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def machine_cpu_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, over all cores."""
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    except OSError:
-        return 0.0, 0.0
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    total = sum(values[:8])
-    return (total - idle) / _TICK, total / _TICK
 
 
 def postgres_cpu(db_name: str) -> tuple[dict[int, float], dict[int, float]]:
@@ -383,12 +347,6 @@ def count_incidents_and_states(engine: Any, ids: list[str]) -> tuple[int, dict[s
 
 # ------------------------------------------------------------------------------------------------
 # Figures
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an unsorted list."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def lag_line(lags: list[float]) -> str:
