@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     app_engine = None
     try:
         tp.run_cli(env, "db", "upgrade")
-        tp.run_cli(env, "user", "create", tp.USER, "--group", "bench", "--group", "admin", "--password", password)
+        tp.run_cli(env, "user", "create", tp.USER, "--group", "bench", "--group", "admin", f"--password={password}")
         tp.run_cli(env, "deploy", str(tp.BPMN), "--name", "bench")
 
         from engine.config import Settings

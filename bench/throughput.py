@@ -606,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
         created = True
         print(f"database      {db_name} (PostgreSQL, fresh)", flush=True)
         run_cli(env, "db", "upgrade")
-        run_cli(env, "user", "create", USER, "--group", "bench", "--group", "admin", "--password", password)
+        run_cli(env, "user", "create", USER, "--group", "bench", "--group", "admin", f"--password={password}")
         print("deployed      " + run_cli(env, "deploy", str(BPMN), "--name", "bench"), flush=True)
 
         server = Server(env, free_port(), args.workers, args.threads, args.worker_connections)
