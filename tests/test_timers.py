@@ -370,3 +370,33 @@ def test_a_timer_written_as_camunda_modeler_writes_expressions_runs(timed, clock
     assert b"${termins}" in xml
     clock.set(due + timedelta(seconds=1))
     assert [o.result for o in timed.jobs.run_due("w")] == ["done"]
+
+
+@pytest.mark.parametrize(
+    ("timer", "first_due", "second_due"),
+    [
+        # Quarterly from deployment, in calendar months (24 Nov -> 24 Feb -> 24 May).
+        (
+            "<bpmn:timeCycle>R/P3M</bpmn:timeCycle>",
+            datetime(2027, 2, 24, 8, 0, tzinfo=UTC),
+            datetime(2027, 5, 24, 8, 0, tzinfo=UTC),
+        ),
+        # Once, on a date (as Camunda Modeler writes it, with an offset).
+        ("<bpmn:timeDate>2027-01-04T09:00:00+02:00</bpmn:timeDate>", datetime(2027, 1, 4, 7, 0, tzinfo=UTC), None),
+    ],
+)
+def test_timer_start_events_with_a_date_or_an_unbounded_cycle(timed, clock, timer, first_due, second_due):
+    source = (FIXTURES / "timer_start.bpmn").read_text()
+    start, end = source.index("<bpmn:timeCycle>"), source.index("</bpmn:timeCycle>") + len("</bpmn:timeCycle>")
+    model = source[:start] + timer + source[end:]
+    timed.deployments.deploy({"timer_start.bpmn": model.encode()}, principal=SYSTEM, name="timers")
+    (start_job,) = jobs(timed)
+    assert as_utc(start_job["due"]) == first_due
+    clock.set(first_due + timedelta(seconds=1))
+    assert [o.result for o in timed.jobs.run_due("w")] == ["done"]
+    assert len(open_tasks(timed)) == 1
+    if second_due is None:
+        assert jobs(timed) == []
+    else:
+        (start_job,) = jobs(timed)
+        assert as_utc(start_job["due"]) == second_due
