@@ -128,6 +128,58 @@ def _create_demo_users(engine: ProcessEngine, out) -> None:  # noqa: ANN001
     print("", file=out)
 
 
+BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+
+
+def _bpmn_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += [p for p in sorted(path.rglob("*")) if p.is_file() and p.name.endswith(BPMN_SUFFIXES)]
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise PlusmaError(f"{path}: no such file or folder")
+    return files
+
+
+def cmd_layout(_settings: Settings, args: argparse.Namespace) -> int:
+    """Lay out BPMN files' diagrams (BPMNDI) in place, or with --check only report what is not drawn."""
+    from engine.modelling import layout_bpmn, missing_diagram_elements
+
+    failed = False
+    changed = 0
+    files = _bpmn_files(Path(p) for p in args.paths)
+    for path in files:
+        content = path.read_bytes()
+        try:
+            missing = missing_diagram_elements(content, str(path))
+            if args.check:
+                if missing:
+                    failed = True
+                    print(f"{path}: not in the diagram: {', '.join(missing)}", file=sys.stderr)
+                continue
+            if args.missing_only and not missing:
+                continue
+            new = layout_bpmn(content, str(path))
+        except InvalidModel as error:
+            failed = True
+            _print_error(error)
+            continue
+        if new != content:
+            path.write_bytes(new)
+            changed += 1
+            print(f"Laid out {path}")
+    if args.check:
+        if failed:
+            print("Run `plusma layout FILE...` to draw the missing elements.", file=sys.stderr)
+        else:
+            print(f"Every element of {len(files)} file(s) is in its diagram.")
+    else:
+        print(f"{changed} of {len(files)} file(s) changed.")
+    return 1 if failed else 0
+
+
 def cmd_prepare(settings: Settings, _args: argparse.Namespace) -> int:
     prepare(settings)
     return 0
@@ -188,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("paths", nargs="+")
     deploy.add_argument("--name", default=None, help="deployment name")
     deploy.set_defaults(handler=cmd_deploy)
+
+    layout = commands.add_parser("layout", help="lay out the diagrams (BPMNDI) of BPMN files, in place")
+    layout.add_argument("paths", nargs="+", help=".bpmn files or folders of them")
+    layout.add_argument(
+        "--check", action="store_true", help="change nothing; fail naming the files whose diagram lacks elements"
+    )
+    layout.add_argument("--missing-only", action="store_true", help="lay out only files whose diagram lacks elements")
+    layout.set_defaults(handler=cmd_layout)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
