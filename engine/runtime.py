@@ -19,6 +19,8 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
@@ -122,6 +124,8 @@ def _entry(event_type: str, task: Task, data: dict[str, Any] | None = None) -> H
 def _source_element(task: Task) -> str | None:
     """The BPMN element the token came from (its nearest ancestor that is one): with ``task``'s own element
     it names the sequence flow taken, for auditors and for the tests' flow coverage."""
+    if isinstance(task.task_spec, BoundaryEvent):
+        return None  # attached to its task: no sequence flow leads to it
     parent = task.parent
     while parent is not None and not _is_bpmn_element(parent):
         parent = parent.parent
@@ -145,17 +149,21 @@ def _diff(before: dict[UUID, int], workflow: BpmnWorkflow) -> list[HistoryEntry]
             source = _source_element(task)
             entry = _entry("activity_started", task, {"from": source} if source else None)
         elif new == TaskState.COMPLETED:
-            data = None
+            data: dict[str, Any] = {}
+            if not was_open:
+                # Started and completed within this step (a gateway, script, event): it has no
+                # activity_started entry, so this one names where the token came from.
+                source = _source_element(task)
+                if source:
+                    data["from"] = source
             if len(task.children) > 1 or "Gateway" in type(task.task_spec).__name__:
                 # The path a gateway took: the elements its outgoing tokens reached.
-                data = {
-                    "taken": [
-                        {"activityId": c.task_spec.bpmn_id, "activityName": c.task_spec.bpmn_name}
-                        for c in task.children
-                        if _is_bpmn_element(c)
-                    ]
-                }
-            entry = _entry("activity_completed", task, data)
+                data["taken"] = [
+                    {"activityId": c.task_spec.bpmn_id, "activityName": c.task_spec.bpmn_name}
+                    for c in task.children
+                    if _is_bpmn_element(c)
+                ]
+            entry = _entry("activity_completed", task, data or None)
         elif new == TaskState.CANCELLED and was_open:
             entry = _entry("activity_cancelled", task)
         if entry is not None:
@@ -242,9 +250,23 @@ def attach(workflow: BpmnWorkflow) -> BpmnWorkflow:
     return workflow
 
 
-def start(workflow: BpmnWorkflow, variables: dict[str, Any], now: datetime | None = None) -> Step:
-    """Run a new instance with its start variables to its first wait state."""
+def start(
+    workflow: BpmnWorkflow, variables: dict[str, Any], now: datetime | None = None, *, via: str | None = None
+) -> Step:
+    """Run a new instance with its start variables to its first wait state.
+
+    ``via`` names the start event that starts it (a message start event); the process's other start events
+    are left out, or a plain start event would run at once and end the wait for the message.
+    """
     start_task = workflow.get_next_task(state=TaskState.READY)
+    if via is not None:
+        others = [
+            t
+            for t in workflow.get_tasks(state=TaskState.PREDICTED_MASK)
+            if isinstance(t.task_spec, StartEvent) and t.task_spec.bpmn_id != via and t.workflow is workflow
+        ]
+        for other in others:
+            other.cancel()
 
     def seed() -> None:
         start_task.data.update(variables)

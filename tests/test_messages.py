@@ -219,3 +219,26 @@ def test_a_receive_task_waits_for_its_message(api):
     assert response.status_code == 204, response.get_json()
     assert [t["taskDefinitionKey"] for t in _tasks(api, started["id"])] == ["Task_parbaudit"]
     assert _variables(api, started["id"])["lapas"]["value"] == 12
+
+
+def test_a_process_with_a_plain_and_a_message_start_event_starts_either_way(api):
+    assert api.deploy(FIXTURES / "message_two_starts.bpmn").status_code == 200
+    by_message = api.post(
+        "/engine-rest/message",
+        json={"messageName": "ierosinajums_no_portala", "businessKey": "IER-1", "resultEnabled": True},
+    )
+    assert by_message.status_code == 200, by_message.get_json()
+    instance = by_message.get_json()[0]["processInstance"]
+    assert [t["taskDefinitionKey"] for t in _tasks(api, instance["id"])] == ["Task_izvertet"]
+    started = [e for e in _events(api, instance["id"]) if e["event_type"] == "activity_completed"]
+    assert "Sakums_portals" in [e["activity_id"] for e in started]
+    assert "Sakums_kac" not in [e["activity_id"] for e in started]
+
+    directly = _start_key(api, "ierosinajumi")
+    assert [t["taskDefinitionKey"] for t in _tasks(api, directly["id"])] == ["Task_izvertet"]
+
+
+def _start_key(api, key: str) -> dict:
+    response = api.post(f"/engine-rest/process-definition/key/{key}/start", json={})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()

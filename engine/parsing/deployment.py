@@ -199,6 +199,18 @@ def _expression_problem(what: str, text: str | None, element_id: str | None) -> 
     return None
 
 
+def unwrap_camunda_conditions(root: etree._Element) -> int:
+    """In the tree SpiffWorkflow parses, turn each condition written ``${...}`` (as Camunda Modeler does)
+    into its Python body; the deployed file keeps the modeller's text. Returns how many were changed."""
+    changed = 0
+    for condition in root.iter(_b("conditionExpression")):
+        body = camunda_expression_body(condition.text)
+        if body is not None:
+            condition.text = body
+            changed += 1
+    return changed
+
+
 def _embedded_expression_problem(what: str, text: str, element_id: str | None) -> str | None:
     """None if every ``${...}`` in a Camunda text value compiles in the sandbox, else why not.
 
@@ -693,7 +705,11 @@ class _DeploymentCheck:
                 line=condition.sourceline,
             )
         else:
-            message = _expression_problem("condition", condition.text, flow.get("id"))
+            # ${...} as Camunda Modeler writes a condition: its body is the Python condition.
+            body = camunda_expression_body(condition.text)
+            message = _expression_problem("condition", body or condition.text, flow.get("id"))
+            if message and body and juel_to_python(body) != body:
+                message += f"; conditions are Python: write {juel_to_python(body)}"
             if message:
                 self.problem(name, message, flow, line=condition.sourceline, cover=True)
         if source is not None and _local(source) not in _GATEWAYS:
@@ -1033,6 +1049,7 @@ class _DeploymentCheck:
                 continue
             try:
                 quote_bare_iso_timers(root)
+                unwrap_camunda_conditions(root)
                 self.parser.add_bpmn_xml(root, name)
             except ValidationException as err:
                 self.spiff_problem(err, name)

@@ -189,7 +189,7 @@ class MessageService:
             raise BadRequest(f"Process definition '{definition['id']}' is suspended")
         spec, subprocess_specs = self.store.specs.get(uow, definition["id"])
         workflow = runtime.new_workflow(spec, subprocess_specs)
-        first = runtime.start(workflow, {}, now)
+        first = runtime.start(workflow, {}, now, via=subscription["activity_id"])
         waiting = runtime.waits(workflow)
         start_wait = next(
             (w for w in waiting.values() if w.kind == MESSAGE and w.activity_id == subscription["activity_id"]), None

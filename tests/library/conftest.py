@@ -108,7 +108,8 @@ def _record_taken_flows() -> Iterator[None]:
     def recording(uow, context, entries, *, timestamp, user_id) -> None:  # noqa: ANN001
         entries = list(entries)
         for entry in entries:
-            source = (entry.data or {}).get("from") if entry.event_type == "activity_started" else None
+            started = entry.event_type in ("activity_started", "activity_completed")
+            source = (entry.data or {}).get("from") if started else None
             if source and context.definition_key:
                 TAKEN.add((context.definition_key, source, entry.activity_id))
         original(uow, context, entries, timestamp=timestamp, user_id=user_id)
