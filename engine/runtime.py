@@ -17,6 +17,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
@@ -250,6 +251,22 @@ def attach(workflow: BpmnWorkflow) -> BpmnWorkflow:
     return workflow
 
 
+def _leave_out_other_start_events(workflow: BpmnWorkflow, via: str | None) -> None:
+    if via is None:
+        return
+    for task in workflow.get_tasks(state=TaskState.PREDICTED_MASK):
+        if isinstance(task.task_spec, StartEvent) and task.task_spec.bpmn_id != via and task.workflow is workflow:
+            task.cancel()
+
+
+def has_plain_start_event(spec: BpmnProcessSpec) -> bool:
+    """Whether the process can start without an event (``POST .../start``): a start event with no trigger."""
+    return any(
+        isinstance(t, StartEvent) and isinstance(getattr(t, "event_definition", None), NoneEventDefinition)
+        for t in spec.task_specs.values()
+    )
+
+
 def start(
     workflow: BpmnWorkflow, variables: dict[str, Any], now: datetime | None = None, *, via: str | None = None
 ) -> Step:
@@ -259,14 +276,7 @@ def start(
     are left out, or a plain start event would run at once and end the wait for the message.
     """
     start_task = workflow.get_next_task(state=TaskState.READY)
-    if via is not None:
-        others = [
-            t
-            for t in workflow.get_tasks(state=TaskState.PREDICTED_MASK)
-            if isinstance(t.task_spec, StartEvent) and t.task_spec.bpmn_id != via and t.workflow is workflow
-        ]
-        for other in others:
-            other.cancel()
+    _leave_out_other_start_events(workflow, via)
 
     def seed() -> None:
         start_task.data.update(variables)
@@ -401,12 +411,14 @@ def fire_timers(workflow: BpmnWorkflow, now: datetime) -> Step:
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def start_by_timer(workflow: BpmnWorkflow, due: datetime, now: datetime) -> Step:
-    """Start a new instance whose timer start event fell due at ``due``.
+def start_by_timer(workflow: BpmnWorkflow, due: datetime, now: datetime, *, via: str | None = None) -> Step:
+    """Start a new instance whose timer start event (``via``, else any) fell due at ``due``.
 
     The schedule of a timer start event belongs to the definition (the job), not to the instance:
     the instance's start event is made to fire at once, whatever its own expression would compute.
+    The process's other start events are left out.
     """
+    _leave_out_other_start_events(workflow, via)
 
     def fire_start_event() -> None:
         # Reach the start event with time far in the past, so its own expression cannot fire it too.
@@ -415,10 +427,10 @@ def start_by_timer(workflow: BpmnWorkflow, due: datetime, now: datetime) -> Step
         fired = False
         for task in _event_tasks(workflow):
             definition = getattr(task.task_spec, "event_definition", None)
-            if not isinstance(definition, TimerEventDefinition) or task.parent is None:
+            if not isinstance(definition, TimerEventDefinition) or not isinstance(task.task_spec, StartEvent):
                 continue
-            if task.parent.task_spec.name != "Start":  # only the process's own start events
-                continue
+            if task.workflow is not workflow or (via is not None and task.task_spec.bpmn_id != via):
+                continue  # only the process's own start event that fell due
             past = (due - timedelta(microseconds=1)).isoformat()
             if isinstance(definition, CycleTimerEventDefinition):
                 # One cycle left: its outgoing flows run once; SpiffWorkflow completes the event afterwards.

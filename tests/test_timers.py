@@ -375,11 +375,12 @@ def test_a_timer_written_as_camunda_modeler_writes_expressions_runs(timed, clock
 @pytest.mark.parametrize(
     ("timer", "first_due", "second_due"),
     [
-        # Quarterly from deployment, in calendar months (24 Nov -> 24 Feb -> 24 May).
+        # Quarterly from deployment (10:00 in Riga), in calendar months and on the wall clock: 24 Feb 10:00
+        # (UTC+2), 24 May 10:00 (summer time, UTC+3).
         (
             "<bpmn:timeCycle>R/P3M</bpmn:timeCycle>",
             datetime(2027, 2, 24, 8, 0, tzinfo=UTC),
-            datetime(2027, 5, 24, 8, 0, tzinfo=UTC),
+            datetime(2027, 5, 24, 7, 0, tzinfo=UTC),
         ),
         # Once, on a date (as Camunda Modeler writes it, with an offset).
         ("<bpmn:timeDate>2027-01-04T09:00:00+02:00</bpmn:timeDate>", datetime(2027, 1, 4, 7, 0, tzinfo=UTC), None),
@@ -400,3 +401,45 @@ def test_timer_start_events_with_a_date_or_an_unbounded_cycle(timed, clock, time
     else:
         (start_job,) = jobs(timed)
         assert as_utc(start_job["due"]) == second_due
+
+
+def test_a_cyclic_start_timer_keeps_its_wall_clock_time_across_daylight_saving(timed, clock):
+    # 09:00 in Riga on 1 March (UTC+2) is 07:00 UTC; three months later, in summer time (UTC+3), 06:00 UTC.
+    source = (
+        (FIXTURES / "timer_start.bpmn")
+        .read_text()
+        .replace("R3/2026-12-01T09:00:00+02:00/PT1H", "R/2027-03-01T09:00:00+02:00/P3M")
+    )
+    timed.deployments.deploy({"timer_start.bpmn": source.encode()}, principal=SYSTEM, name="timers")
+    (start_job,) = jobs(timed)
+    assert as_utc(start_job["due"]) == datetime(2027, 3, 1, 7, 0, tzinfo=UTC)
+    clock.set(datetime(2027, 3, 1, 7, 0, 1, tzinfo=UTC))
+    assert [o.result for o in timed.jobs.run_due("w")] == ["done"]
+    (start_job,) = jobs(timed)
+    assert as_utc(start_job["due"]) == datetime(2027, 6, 1, 6, 0, tzinfo=UTC)
+
+
+def test_a_process_without_a_plain_start_event_is_not_started_by_start(timed, clock):
+    from engine.errors import BadRequest
+
+    deploy(timed, "timer_start.bpmn")
+    with pytest.raises(BadRequest, match="no plain start event"):
+        timed.instances.start(SYSTEM, key="kvdb_audits")
+    assert timed.instances.list(SYSTEM) == []
+
+
+def test_a_timer_start_event_beside_a_plain_one_starts_its_own_way(timed, clock):
+    source = (FIXTURES / "timer_start.bpmn").read_text()
+    source = source.replace(
+        '<bpmn:sequenceFlow id="f1" sourceRef="Ik_stundu" targetRef="Task_auditet"/>',
+        '<bpmn:sequenceFlow id="f1" sourceRef="Ik_stundu" targetRef="Task_auditet"/>\n'
+        '    <bpmn:startEvent id="Uzreiz"/>\n'
+        '    <bpmn:sequenceFlow id="f0" sourceRef="Uzreiz" targetRef="Task_auditet"/>',
+    )
+    timed.deployments.deploy({"timer_start.bpmn": source.encode()}, principal=SYSTEM, name="timers")
+    (start_job,) = jobs(timed)
+    clock.set(as_utc(start_job["due"]) + timedelta(seconds=1))
+    assert [o.result for o in timed.jobs.run_due("w")] == ["done"]
+    assert len(open_tasks(timed)) == 1
+    direct = timed.instances.start(SYSTEM, key="kvdb_audits")
+    assert [t["task_definition_key"] for t in open_tasks(timed, direct["id"])] == ["Task_auditet"]

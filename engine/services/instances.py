@@ -90,6 +90,11 @@ class InstanceService:
         now = self.clock.now()
         with self.db.transaction() as uow:
             spec, subprocess_specs = self.store.specs.get(uow, definition["id"])
+            if not runtime.has_plain_start_event(spec):
+                raise BadRequest(
+                    f"Process '{definition['key']}' has no plain start event: it starts by its timer or by a "
+                    "message (POST /message), not by POST .../start"
+                )
             workflow = runtime.new_workflow(spec, subprocess_specs)
             step = runtime.start(workflow, variables, now)
             row = self.store.insert(

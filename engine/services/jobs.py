@@ -188,7 +188,7 @@ class JobService:
             now = max(self.clock.now(), due + timedelta(microseconds=1))
             spec, subprocess_specs = self.store.specs.get(uow, held["definition_id"])
             workflow = runtime.new_workflow(spec, subprocess_specs)
-            step = runtime.start_by_timer(workflow, due, now)
+            step = runtime.start_by_timer(workflow, due, now, via=held["activity_id"])
             self.store.insert(
                 uow,
                 workflow,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from sqlalchemy import and_, delete, select
 
+from engine import deadlines
 from engine.errors import ScriptError
 from engine.parsing.timers import TIME_CYCLE, TIME_DATE, TIME_DURATION, parse_iso_timer
 from engine.runtime import MESSAGE
@@ -80,11 +81,11 @@ def first_due(timer: StartTimer, now: datetime) -> tuple[datetime, dict[str, Any
         # A date already past fires at once, as in Camunda.
         return iso.date, configuration
     if timer.kind == TIME_DURATION:
-        return now + iso.duration_from(now), configuration
+        return _later(now, iso), configuration
     if iso.repetitions == 0:
         return None
     configuration["remaining"] = iso.repetitions
-    due = iso.date if iso.date is not None else now + iso.duration_from(now)
+    due = iso.date if iso.date is not None else _later(now, iso)
     return due, configuration
 
 
@@ -98,7 +99,14 @@ def next_due(configuration: dict[str, Any], fired_due: datetime) -> tuple[dateti
         if remaining == 0:
             return None
     iso = parse_iso_timer(configuration["value"], TIME_CYCLE)
-    return fired_due + iso.duration_from(fired_due), {**configuration, "remaining": remaining}
+    return _later(fired_due, iso), {**configuration, "remaining": remaining}
+
+
+def _later(moment: datetime, iso: Any) -> datetime:
+    """``moment`` plus the timer's duration on the institution's wall clock: a 09:00 quarterly start stays at
+    09:00 across daylight saving time, and months have their calendar lengths."""
+    local = moment.astimezone(deadlines.calendar().timezone)
+    return (local + iso.duration_from(local)).astimezone(UTC)
 
 
 def register_definition(
