@@ -535,9 +535,11 @@ def _parameter_value(value: Any, task: Task) -> Any:
 _EXPRESSION_IN_TEXT = re.compile(r"[$#]\{(.*?)\}", re.DOTALL)
 
 
-def input_parameters(task: Task) -> dict[str, Any]:
-    """A service task's input parameters, evaluated against the task's data."""
-    return {name: _parameter_value(value, task) for name, value in getattr(task.task_spec, "input_parameters", [])}
+def input_parameters(task: Task, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A service task's input parameters, evaluated against the task's data (over ``context``, e.g. the
+    instance's ``businessKey``)."""
+    view = _TaskView(task, {**context, **task.data}) if context else task
+    return {name: _parameter_value(value, view) for name, value in getattr(task.task_spec, "input_parameters", [])}
 
 
 def output_parameters(task: Task, outputs: Mapping[str, Any]) -> dict[str, Any]:

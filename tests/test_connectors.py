@@ -139,3 +139,26 @@ def test_a_template_error_is_an_incident_at_once(settings, clock, mail_server):
         assert "nav-adrese" in incident["incident_message"]
     finally:
         engine.close()
+
+
+def test_parameters_may_name_the_business_key(settings, clock, mail_server):
+    handler, port = mail_server
+    engine = _engine(settings, clock, port)
+    try:
+        model = (
+            (FIXTURES / "mail_connector.bpmn")
+            .read_bytes()
+            .replace(
+                b'<camunda:inputParameter name="template">request_registered</camunda:inputParameter>',
+                b'<camunda:inputParameter name="subject">Pieteikums ${businessKey}</camunda:inputParameter>'
+                b'<camunda:inputParameter name="text">Nr. ${businessKey}: ${temats}</camunda:inputParameter>',
+            )
+        )
+        engine.deployments.deploy({"mail_connector.bpmn": model}, principal=SYSTEM, name="mail")
+        _start(engine, epasts="janis@example.lv", valoda="lv", temats="Parole")
+        assert [o.result for o in engine.jobs.run_due("worker-a")] == ["done"]
+        _, message = handler.only()
+        assert message["Subject"] == "Pieteikums PIE-2026-0042"
+        assert "Nr. PIE-2026-0042: Parole" in message.get_body(preferencelist=("plain",)).get_content()
+    finally:
+        engine.close()

@@ -242,8 +242,9 @@ class JobService:
                 connector = self.connectors.get(waiting.name)
                 if connector is None:
                     raise PlusmaError(f"no connector '{waiting.name}' is configured in this Plūsma")
-                parameters = runtime.input_parameters(spiff_task)
-                variables = {**spiff_task.data, "businessKey": loaded.row["business_key"]}
+                instance = {"businessKey": loaded.row["business_key"]}
+                parameters = runtime.input_parameters(spiff_task, instance)
+                variables = {**spiff_task.data, **instance}
         if gone:
             with self.db.transaction() as uow:
                 uow.execute(delete(job).where(job.c.id == row["id"], job.c.lock_owner == owner))
