@@ -615,4 +615,5 @@ def correlate_message(
     step = _run(workflow, deliver, now)
     for each in _all_tasks(workflow):
         each.data.pop(_MESSAGE_RESULT, None)
+    workflow.data.pop(_MESSAGE_RESULT, None)  # a completed workflow keeps its last task's data here
     return step

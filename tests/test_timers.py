@@ -443,3 +443,21 @@ def test_a_timer_start_event_beside_a_plain_one_starts_its_own_way(timed, clock)
     assert len(open_tasks(timed)) == 1
     direct = timed.instances.start(SYSTEM, key="kvdb_audits")
     assert [t["task_definition_key"] for t in open_tasks(timed, direct["id"])] == ["Task_auditet"]
+
+
+def test_overdue_timers_of_one_instance_fire_in_due_order_after_downtime(timed, clock):
+    """Down for five hours: the three hourly reminders run first, then the four-hour deadline escalates."""
+    deploy(timed, "timers_boundary.bpmn")
+    instance = timed.instances.start(SYSTEM, key="incidenta_termini")
+    clock.set(START + timedelta(hours=5))
+    results = []
+    while outcomes := timed.jobs.run_due("worker-a"):
+        results += [o.result for o in outcomes]
+    assert results.count("done") == 4 and set(results) <= {"done", "deferred"}
+    fired = [a for e, a in events(timed, instance["id"]) if e == "timer_fired"]
+    assert fired == ["Timer_atgadinajums"] * 3 + ["Timer_sla"]
+    reminders = [
+        a for e, a in events(timed, instance["id"]) if a == "Atgadinajums_nosutits" and e == "activity_completed"
+    ]
+    assert len(reminders) == 3
+    assert [t["task_definition_key"] for t in open_tasks(timed, instance["id"])] == ["Task_eskalet"]

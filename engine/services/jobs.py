@@ -74,6 +74,7 @@ class PermanentFailure(PlusmaError):
 class JobOutcome:
     job_id: str
     #: "done", "gone" (nothing left to do: the instance moved on or another worker ran it), "retry",
+    #: "deferred" (an earlier timer of the same instance fires first),
     #: "incident" (no retries left), "conflict" (the instance changed meanwhile: runs again soon).
     result: str
     error: str | None = None
@@ -171,10 +172,27 @@ class JobService:
                 uow.execute(delete(job).where(job.c.id == held["id"]))
                 return "gone"
             due = _aware(held["due"])
-            # SpiffWorkflow fires a timer strictly after its due time.
-            now = max(self.clock.now(), due + timedelta(microseconds=1))
-            step = runtime.fire_timers(loaded.workflow, now)
-            self.store.save(uow, loaded, step, now=now, user_id=None)
+            earlier = [
+                w.task_id
+                for w in loaded.waits.values()
+                if w.kind == TIMER and w.due is not None and w.due < due and w.task_id != held["task_id"]
+            ]
+            if (
+                earlier
+                and uow.execute(
+                    # Only a timer that can still run goes first: one with an incident must not hold the rest up.
+                    select(job.c.id).where(job.c.id.in_(earlier), job.c.retries > 0).limit(1)
+                ).first()
+            ):
+                # An earlier timer of this instance is due too (its job may be in this very batch, acquired
+                # before a cycle moved it): it fires first; this job runs again at once afterwards.
+                uow.execute(_RELEASE, {"job_id": held["id"], "owner": owner})
+                return "deferred"
+            # The step runs as of the timer's due time (SpiffWorkflow fires strictly after it): when several
+            # timers of an instance are overdue (after downtime), each fires in its turn, earliest first, and
+            # a reminder is not swallowed by a later deadline that interrupts its task.
+            step = runtime.fire_timers(loaded.workflow, due + timedelta(microseconds=1))
+            self.store.save(uow, loaded, step, now=self.clock.now(), user_id=None)
             if loaded.waits.get(held["task_id"]) == waiting:
                 uow.execute(_RELEASE, {"job_id": held["id"], "owner": owner})
         return "done"
