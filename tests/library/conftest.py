@@ -17,7 +17,7 @@ import base64
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -297,6 +297,31 @@ def library(settings, tmp_path) -> Iterator[Library]:
     finally:
         engine.close()
         controller.stop()
+
+
+# --- small helpers the scenario tests share --------------------------------------------------------------
+
+
+def due(row: dict) -> datetime:
+    """A job row's due time, aware in UTC (SQLite hands back naive UTC)."""
+    value = row["due"]
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def timer_due(library: Library, instance_id: str, activity_id: str) -> datetime:
+    """When the instance's timer on ``activity_id`` falls due."""
+    (row,) = [j for j in library.engine.jobs.list(instance_id=instance_id) if j["activity_id"] == activity_id]
+    return due(row)
+
+
+def events(library: Library, instance_id: str, event_type: str) -> list[dict]:
+    """The instance's history events of one type, in order."""
+    return [e for e in library.history(instance_id) if e["event_type"] == event_type]
+
+
+def body(message: EmailMessage) -> str:
+    """A received mail's plain-text body."""
+    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def basic(user: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.library.conftest import PROCESSES, RIGA
+from tests.library.conftest import PROCESSES, RIGA, body, events
 
 KEY = "incidentu_parvaldiba"
 
@@ -72,14 +72,6 @@ def through_intake(library, business_key: str, registration: dict, classificatio
     [sent] = events(library, intake, "message_sent")
     assert sent["data"]["messageName"] == "incidents" and sent["data"]["toDefinitionKey"] == KEY
     return intake, sent["data"]["toInstanceId"]
-
-
-def events(library, instance_id: str, event_type: str) -> list[dict]:
-    return [e for e in library.history(instance_id) if e["event_type"] == event_type]
-
-
-def body(mail) -> str:
-    return mail.get_body(preferencelist=("plain",)).get_content()
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.library.conftest import PROCESSES, RIGA, Library
+from tests.library.conftest import PROCESSES, RIGA, Library, body
 
 KEY = "izmainu_parvaldiba"
 INTAKE = "pieteikumu_parvaldiba"
@@ -31,10 +31,6 @@ def request_change(library: Library, business_key: str, role: str = "admin", **p
 
 def open_tasks(library: Library, instance_id: str) -> list[str]:
     return sorted(t["taskDefinitionKey"] for t in library.tasks(instance_id))
-
-
-def body(message) -> str:  # noqa: ANN001 - an email.message.EmailMessage
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def at(*args: int) -> datetime:

@@ -6,11 +6,11 @@ The periodic CMDB (KVDB) verification and audit is its own timer-started process
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from tests.library.conftest import RIGA, USERS
+from tests.library.conftest import RIGA, USERS, body, events, timer_due
 
 KEY = "konfiguraciju_parvaldiba"
 PIETEICEJS = "ilze.berzina@iestade.example.lv"
@@ -37,21 +37,6 @@ def ierosinajums(**overrides) -> dict:
     return values
 
 
-def due(row: dict) -> datetime:
-    value = row["due"]
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def timer_due(library, instance_id: str, activity_id: str) -> datetime:
-    """When the instance's timer on ``activity_id`` falls due."""
-    (row,) = [j for j in library.engine.jobs.list(instance_id=instance_id) if j["activity_id"] == activity_id]
-    return due(row)
-
-
-def events(library, instance_id: str, event_type: str) -> list[dict]:
-    return [e for e in library.history(instance_id) if e["event_type"] == event_type]
-
-
 def identify(library, instance_id: str, **overrides) -> None:
     values = {
         "kv_identifikatori": "IS-DZD-001\nSRV-DZD-APP-01\nDOK-DZD-001",
@@ -63,10 +48,6 @@ def identify(library, instance_id: str, **overrides) -> None:
     }
     values.update(overrides)
     library.complete(instance_id, "Task_identificet", "l2", **values)
-
-
-def body(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_jauna_pakalpojuma_kv_registresana_ar_papildinajumiem_un_labosanu(library):

@@ -5,32 +5,18 @@ manager audits and records discrepancies; only when there are discrepancies is t
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from tests.library.conftest import RIGA
+from tests.library.conftest import RIGA, body, due, events, timer_due
 
 KEY = "kvdb_audits"
 TURETAJS = "tenis.ozols@iestade.example.lv"
 NEATBILSTIBAS = "SRV-DZD-APP-02 nav KVDB; DOK-EARH-004 norakstīts, KVDB – ekspluatācijā; DB-DZD-001 cits turētājs."
 
 
-def due(row: dict) -> datetime:
-    value = row["due"]
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def start_job(library) -> dict:
     (row,) = [j for j in library.engine.jobs.list(definition_key=KEY) if j["kind"] == "timer-start"]
     return row
-
-
-def timer_due(library, instance_id: str, activity_id: str) -> datetime:
-    (row,) = [j for j in library.engine.jobs.list(instance_id=instance_id) if j["activity_id"] == activity_id]
-    return due(row)
-
-
-def events(library, instance_id: str, event_type: str) -> list[dict]:
-    return [e for e in library.history(instance_id) if e["event_type"] == event_type]
 
 
 def fire_quarter(library) -> str:
@@ -50,10 +36,6 @@ def plan(library, instance_id: str, **overrides) -> None:
     }
     values.update(overrides)
     library.complete(instance_id, "Task_planot", "procesa-vaditajs", **values)
-
-
-def body(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_ceturksna_audits_bez_neatbilstibam(library):

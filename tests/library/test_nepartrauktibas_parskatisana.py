@@ -6,35 +6,17 @@ assesses conformity and approves, and the results are e-mailed.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from tests.library.conftest import RIGA
+from tests.library.conftest import RIGA, body, due, events, timer_due
 
 KEY = "nepartrauktibas_parskatisana"
 TURETAJI = "pakalpojumu-turetaji@iestade.example.lv"
 
 
-def due(row: dict) -> datetime:
-    value = row["due"]
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def start_job(library) -> dict:
     (row,) = [j for j in library.engine.jobs.list(definition_key=KEY) if j["kind"] == "timer-start"]
     return row
-
-
-def timer_due(library, instance_id: str, activity_id: str) -> datetime:
-    (row,) = [j for j in library.engine.jobs.list(instance_id=instance_id) if j["activity_id"] == activity_id]
-    return due(row)
-
-
-def events(library, instance_id: str, event_type: str) -> list[dict]:
-    return [e for e in library.history(instance_id) if e["event_type"] == event_type]
-
-
-def body(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def fire_year(library) -> str:

@@ -6,30 +6,12 @@ test_nepartrauktibas_parskatisana.py.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from tests.library.conftest import RIGA, USERS
+from tests.library.conftest import RIGA, USERS, body, events, timer_due
 
 KEY = "nepartrauktibas_parvaldiba"
 PAULS = "pauls.liepins@iestade.example.lv"
-
-
-def due(row: dict) -> datetime:
-    value = row["due"]
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def timer_due(library, instance_id: str, activity_id: str) -> datetime:
-    (row,) = [j for j in library.engine.jobs.list(instance_id=instance_id) if j["activity_id"] == activity_id]
-    return due(row)
-
-
-def events(library, instance_id: str, event_type: str) -> list[dict]:
-    return [e for e in library.history(instance_id) if e["event_type"] == event_type]
-
-
-def body(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def start(library, business_key: str, **overrides) -> str:

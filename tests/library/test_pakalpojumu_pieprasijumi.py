@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.library.conftest import PROCESSES, RIGA
+from tests.library.conftest import PROCESSES, RIGA, body, events
 
 KEY = "pakalpojumu_pieprasijumi"
 
@@ -80,14 +80,6 @@ def through_intake(library, business_key: str, registration: dict, classificatio
     [sent] = events(library, intake, "message_sent")
     assert sent["data"]["messageName"] == "pakalpojuma_pieprasijums" and sent["data"]["toDefinitionKey"] == KEY
     return intake, sent["data"]["toInstanceId"]
-
-
-def events(library, instance_id: str, event_type: str) -> list[dict]:
-    return [e for e in library.history(instance_id) if e["event_type"] == event_type]
-
-
-def body(mail) -> str:
-    return mail.get_body(preferencelist=("plain",)).get_content()
 
 
 def subjects(library, to: str) -> list[str]:
