@@ -12,11 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
@@ -334,6 +335,13 @@ class Wait:
     name: str | None = None
     #: An external task's priority (camunda:taskPriority).
     priority: int = 0
+    #: The wait's own id (its row's id): the task's id, or for one of several events an event-based
+    #: gateway waits for, an id derived from the task and the event.
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.task_id)
 
 
 def _event_tasks(workflow: BpmnWorkflow) -> Iterable[Task]:
@@ -361,10 +369,13 @@ def waits(workflow: BpmnWorkflow) -> dict[str, Wait]:
         if not task.has_state(TaskState.WAITING | TaskState.READY) or not _is_bpmn_element(task):
             continue
         definition = task.task_spec.event_definition
-        details = definition.details(task)
         task_id = str(task.id)
-        if isinstance(definition, TimerEventDefinition):
-            due = _timer_due(details.value)
+        if isinstance(definition, MultipleEventDefinition):
+            # An event-based gateway waits for the first of several events: one wait for each.
+            for wait in _multiple_waits(task, definition):
+                found[wait.key] = wait
+        elif isinstance(definition, TimerEventDefinition):
+            due = _timer_due(definition.details(task).value)
             if due is not None:
                 found[task_id] = Wait(TIMER, task_id, task.task_spec.bpmn_id, due=due)
         elif isinstance(definition, MessageEventDefinition):
@@ -384,6 +395,20 @@ def waits(workflow: BpmnWorkflow) -> dict[str, Wait]:
                 priority = 0
             found[str(task.id)] = Wait(implementation, str(task.id), spec.bpmn_id, name=name, priority=priority)
     return found
+
+
+def _multiple_waits(task: Task, definition: MultipleEventDefinition) -> list[Wait]:
+    waits_: list[Wait] = []
+    for event in definition.event_definitions:
+        if isinstance(event, TimerEventDefinition):
+            # SpiffWorkflow keeps the gateway's timer value on the gateway's task.
+            due = _timer_due(task._get_internal_data("event_value"))
+            if due is not None:
+                waits_.append(Wait(TIMER, str(task.id), task.task_spec.bpmn_id, due=due))
+        elif isinstance(event, MessageEventDefinition):
+            key = str(uuid5(task.id, f"message:{event.name}"))
+            waits_.append(Wait(MESSAGE, str(task.id), task.task_spec.bpmn_id, name=event.name, key=key))
+    return waits_
 
 
 def fire_timers(workflow: BpmnWorkflow, now: datetime) -> Step:
@@ -598,12 +623,22 @@ _MESSAGE_RESULT = "__plusma_message"
 
 
 def correlate_message(
-    workflow: BpmnWorkflow, task_id: str, variables: dict[str, Any], now: datetime | None = None
+    workflow: BpmnWorkflow,
+    task_id: str,
+    variables: dict[str, Any],
+    now: datetime | None = None,
+    *,
+    name: str | None = None,
 ) -> Step:
-    """Deliver a message to the catch event (or receive task) ``task_id`` waits with; its variables
-    become process variables, as Camunda's ``processVariables`` do."""
+    """Deliver the message ``name`` to the catch event, receive task or event-based gateway ``task_id`` waits
+    with; its variables become process variables, as Camunda's ``processVariables`` do."""
     task = find_task(workflow, task_id)
     definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        definition = next(
+            (d for d in definition.event_definitions if isinstance(d, MessageEventDefinition) and d.name == name),
+            None,
+        )
     if not isinstance(definition, MessageEventDefinition) or not task.has_state(TaskState.WAITING | TaskState.READY):
         raise Conflict(f"Task {task_id} no longer waits for a message")
     for holder in (task, task.parent) if task.parent is not None else (task,):

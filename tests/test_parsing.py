@@ -951,18 +951,3 @@ def test_camunda_expression_body_is_only_for_one_whole_expression() -> None:
     assert camunda_expression_body("${iela} ${numurs}") is None
     assert camunda_expression_body("Nr. ${numurs}") is None
     assert camunda_expression_body("plain") is None
-
-
-def test_event_based_gateways_are_refused_with_an_alternative() -> None:
-    body = """    <bpmn:startEvent id="start"/>
-    <bpmn:eventBasedGateway id="Gateway_gaidit"/>
-    <bpmn:intermediateCatchEvent id="Timer_1"><bpmn:timerEventDefinition>
-      <bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="e1"/>
-    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="Gateway_gaidit"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="Gateway_gaidit" targetRef="Timer_1"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="Timer_1" targetRef="e1"/>"""
-    doc = bpmn_doc(body)
-    problem = only_problem(problems_of({"m.bpmn": doc}), "Gateway_gaidit")
-    assert "event-based gateways are not supported" in problem.message and "receive task" in problem.message
-    assert problem.line == line_of(doc, 'id="Gateway_gaidit"')

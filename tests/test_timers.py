@@ -15,7 +15,7 @@ from engine.clock import ManualClock
 from engine.identity import SYSTEM, Principal
 from engine.process_engine import ProcessEngine
 from engine.services.tasks import TaskQuery
-from engine.storage.tables import history_event, job
+from engine.storage.tables import event_subscription, history_event, job
 from tests.conftest import FIXTURES, PASSWORD
 
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -461,3 +461,51 @@ def test_overdue_timers_of_one_instance_fire_in_due_order_after_downtime(timed, 
     ]
     assert len(reminders) == 3
     assert [t["task_definition_key"] for t in open_tasks(timed, instance["id"])] == ["Task_eskalet"]
+
+
+def _gateway_instance(timed) -> dict:
+    deploy(timed, "event_gateway.bpmn")
+    instance = timed.instances.start(SYSTEM, key="gaidit_atbildi_vai_terminu", business_key="PIE-EG")
+    with timed.db.transaction(write=False) as uow:
+        names = sorted(
+            uow.execute(
+                select(event_subscription.c.event_name).where(event_subscription.c.instance_id == instance["id"])
+            ).scalars()
+        )
+    assert names == ["pieprasijums_atsaukts", "pieprasitaja_atbilde"]
+    (timer,) = jobs(timed, instance_id=instance["id"])
+    # Tuesday 24 Nov 08:00 UTC (10:00 Riga) + 10 working days = the end of Tuesday 8 December, 17:00 Riga.
+    assert as_utc(timer["due"]) == datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
+    return instance
+
+
+def _subscriptions(timed, instance_id: str) -> list:
+    with timed.db.transaction(write=False) as uow:
+        return uow.execute(select(event_subscription).where(event_subscription.c.instance_id == instance_id)).all()
+
+
+def test_an_event_based_gateway_takes_the_message_that_comes_first(timed, clock):
+    instance = _gateway_instance(timed)
+    timed.messages.correlate(SYSTEM, "pieprasitaja_atbilde", business_key="PIE-EG", variables={"atbilde": "Jā"})
+    assert [t["task_definition_key"] for t in open_tasks(timed, instance["id"])] == ["Task_izvertet"]
+    assert jobs(timed, instance_id=instance["id"]) == [] and _subscriptions(timed, instance["id"]) == []
+    assert timed.instances.variables(SYSTEM, instance["id"])["atbilde"] == "Jā"
+
+
+def test_an_event_based_gateway_takes_its_timer_when_no_message_comes(timed, clock):
+    instance = _gateway_instance(timed)
+    clock.set(datetime(2026, 12, 8, 15, 1, tzinfo=UTC))
+    assert [o.result for o in timed.jobs.run_due("w")] == ["done"]
+    assert [t["task_definition_key"] for t in open_tasks(timed, instance["id"])] == ["Task_atgadinat"]
+    assert _subscriptions(timed, instance["id"]) == []
+    from engine.errors import BadRequest
+
+    with pytest.raises(BadRequest, match="no process instance"):
+        timed.messages.correlate(SYSTEM, "pieprasitaja_atbilde", business_key="PIE-EG")
+
+
+def test_an_event_based_gateway_takes_the_other_message(timed, clock):
+    instance = _gateway_instance(timed)
+    timed.messages.correlate(SYSTEM, "pieprasijums_atsaukts", business_key="PIE-EG")
+    assert timed.instances.get(SYSTEM, instance["id"])["state"] == "COMPLETED"
+    assert jobs(timed, instance_id=instance["id"]) == [] and _subscriptions(timed, instance["id"]) == []

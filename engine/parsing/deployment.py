@@ -653,16 +653,6 @@ class _DeploymentCheck:
                     self.problem(
                         name, "boundary event has no event definition (timer, message, error, ...)", event, cover=True
                     )
-            for gateway in process.iter(_b("eventBasedGateway")):
-                # SpiffWorkflow waits on the gateway with one combined definition, which the engine cannot
-                # schedule or correlate yet: refuse it rather than deploy an instance that would never go on.
-                self.problem(
-                    name,
-                    "event-based gateways are not supported yet; wait with a receive task (or message catch "
-                    "event) that has a boundary timer instead",
-                    gateway,
-                    cover=True,
-                )
             for task in process.iter(_b("businessRuleTask")):
                 self.check_business_rule(name, task, decision_keys)
             for task in _iter_many(process, ("serviceTask", "sendTask")):

@@ -276,11 +276,11 @@ class InstanceStore:
         loaded.waits = after
         if not before and not after:
             return
-        removed = [wait for task_id, wait in before.items() if task_id not in after]
+        removed = [wait for key, wait in before.items() if key not in after]
         if removed:
             ids = {table: [] for table in (job, external_task, event_subscription)}
             for wait in removed:
-                ids[_WAIT_TABLES[wait.kind]].append(wait.task_id)
+                ids[_WAIT_TABLES[wait.kind]].append(wait.key)
             for table, statement in ((job, _DELETE_JOBS), (external_task, _DELETE_EXTERNAL_TASKS)):
                 if ids[table]:
                     # A wait that ended takes its open incident with it.
@@ -296,13 +296,15 @@ class InstanceStore:
             "created": now,
         }
         new_jobs, new_external, new_subscriptions, earliest = [], [], [], None
-        for task_id, wait in after.items():
-            old = before.get(task_id)
+        # Each row's id is its wait's key: the waiting task's id (one row per task and table), or for the
+        # several messages of an event-based gateway, an id per message.
+        for key, wait in after.items():
+            old = before.get(key)
             if old == wait:
                 continue
             if old is not None:
                 if wait.kind == TIMER:  # a cycle's next repetition
-                    uow.execute(_RESCHEDULE_JOB, {"job_id": task_id, "due": wait.due, "retries": self.job_retries})
+                    uow.execute(_RESCHEDULE_JOB, {"job_id": key, "due": wait.due, "retries": self.job_retries})
                     earliest = min(earliest or wait.due, wait.due)
                 continue
             if wait.kind in (TIMER, CONNECTOR):
@@ -310,10 +312,10 @@ class InstanceStore:
                 new_jobs.append(
                     {
                         **common,
-                        "id": task_id,
+                        "id": key,
                         "kind": wait.kind,
                         "activity_id": wait.activity_id,
-                        "task_id": task_id,
+                        "task_id": wait.task_id,
                         "due": due,
                         "retries": self.job_retries,
                         "configuration": None,
@@ -324,7 +326,7 @@ class InstanceStore:
                 new_external.append(
                     {
                         **common,
-                        "id": task_id,
+                        "id": key,
                         "topic": wait.name,
                         "activity_id": wait.activity_id,
                         "business_key": row["business_key"],
@@ -335,11 +337,11 @@ class InstanceStore:
                 new_subscriptions.append(
                     {
                         **common,
-                        "id": task_id,
+                        "id": key,
                         "event_type": MESSAGE,
                         "event_name": wait.name,
                         "activity_id": wait.activity_id,
-                        "task_id": task_id,
+                        "task_id": wait.task_id,
                         "business_key": row["business_key"],
                     }
                 )

@@ -167,7 +167,7 @@ class JobService:
             if held is None:
                 return "gone"
             loaded = self.store.load(uow, held["instance_id"])
-            waiting = loaded.waits.get(held["task_id"])
+            waiting = loaded.waits.get(held["id"])
             if waiting is None or waiting.kind != TIMER:
                 uow.execute(delete(job).where(job.c.id == held["id"]))
                 return "gone"
@@ -193,7 +193,7 @@ class JobService:
             # a reminder is not swallowed by a later deadline that interrupts its task.
             step = runtime.fire_timers(loaded.workflow, due + timedelta(microseconds=1))
             self.store.save(uow, loaded, step, now=self.clock.now(), user_id=None)
-            if loaded.waits.get(held["task_id"]) == waiting:
+            if loaded.waits.get(held["id"]) == waiting:
                 uow.execute(_RELEASE, {"job_id": held["id"], "owner": owner})
         return "done"
 
@@ -251,7 +251,7 @@ class JobService:
             if self._held(uow, row, owner) is None:
                 return "gone"
             loaded = self.store.load(uow, row["instance_id"])
-            waiting = loaded.waits.get(row["task_id"])
+            waiting = loaded.waits.get(row["id"])
             if waiting is None or waiting.kind != CONNECTOR:
                 gone = True
             else:
@@ -272,7 +272,7 @@ class JobService:
             if self._held(uow, row, owner) is None:
                 return "gone"
             loaded = self.store.load(uow, row["instance_id"])
-            if row["task_id"] not in loaded.waits:
+            if row["id"] not in loaded.waits:
                 return "gone"
             now = self.clock.now()
             spiff_task = runtime.find_task(loaded.workflow, row["task_id"])

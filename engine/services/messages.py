@@ -73,7 +73,7 @@ class MessageService:
             matches = []
             for subscription in waiting:
                 loaded = self.store.load(uow, subscription["instance_id"])
-                if subscription["task_id"] not in loaded.waits:
+                if subscription["id"] not in loaded.waits:
                     continue  # stale row: cannot happen while rows follow the state, but never deliver blindly
                 if correlation_keys:
                     current = runtime.process_variables(loaded.workflow)
@@ -161,7 +161,9 @@ class MessageService:
         now: Any,
         origin: dict[str, Any] | None = None,
     ) -> Correlation:
-        step = runtime.correlate_message(loaded.workflow, subscription["task_id"], variables, now)
+        step = runtime.correlate_message(
+            loaded.workflow, subscription["task_id"], variables, now, name=subscription["event_name"]
+        )
         self.store.save(
             uow,
             loaded,
@@ -196,7 +198,7 @@ class MessageService:
         )
         if start_wait is None:
             raise BadRequest(f"Process '{definition['key']}' does not wait for message '{subscription['event_name']}'")
-        step = runtime.correlate_message(workflow, start_wait.task_id, variables, now)
+        step = runtime.correlate_message(workflow, start_wait.task_id, variables, now, name=start_wait.name)
         step.history[:0] = first.history
         row = self.store.insert(
             uow,
@@ -280,7 +282,7 @@ class MessageService:
         ]
         for subscription in waiting:
             loaded = self.store.load(uow, subscription["instance_id"])
-            if subscription["task_id"] in loaded.waits:
+            if subscription["id"] in loaded.waits:
                 result = self._deliver(uow, actor, subscription, loaded, variables, now, origin)
                 break
         if result is None:
