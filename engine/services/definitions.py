@@ -6,12 +6,16 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS as CAMUNDA_NS
 from sqlalchemy import and_, func, select
 
 from engine.errors import NotFound
+from engine.parsing.xml import parse_xml
 from engine.serialization import Serializer
 from engine.storage.database import Database, UnitOfWork
 from engine.storage.tables import form_definition, process_definition, resource
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 class SpecCache:
@@ -104,6 +108,18 @@ class DefinitionService:
         if content is None:
             raise NotFound(f"The BPMN resource of process definition '{definition['id']}' is missing")
         return bytes(content)
+
+    def start_form(self, definition: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(camunda:formKey, camunda:formRef) of the definition's plain start event, read from its file."""
+        root = parse_xml(self.xml(definition), definition["resource_name"])
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            if process.get("id") != definition["key"]:
+                continue
+            for start in process.findall(f"{{{BPMN_NS}}}startEvent"):
+                if any(child.tag.endswith("EventDefinition") for child in start):
+                    continue  # a timer or message start event has no form to fill in
+                return start.get(f"{{{CAMUNDA_NS}}}formKey"), start.get(f"{{{CAMUNDA_NS}}}formRef")
+        return None, None
 
     def form(self, form_key: str) -> dict[str, Any] | None:
         """The latest version of a deployed form (form-js schema) by its id."""

@@ -204,6 +204,20 @@ class TaskService:
             return None
         return list(_field_keys(form["schema"].get("components", [])))
 
+    def form(self, principal: Principal, task_id: str) -> dict[str, Any]:
+        """Camunda's form reference of a task: ``camunda:formKey`` or ``camunda:formRef``."""
+        row = self.get(principal, task_id)
+        return form_reference(row.get("form_key"), row.get("form_ref"))
+
+    def deployed_form(self, principal: Principal, task_id: str) -> dict[str, Any]:
+        """The form-js schema of the task's form (its latest deployed version)."""
+        row = self.get(principal, task_id)
+        form_id = row.get("form_ref") or _form_id_from_key(row.get("form_key"))
+        form = self.definitions.form(form_id) if form_id else None
+        if form is None:
+            raise NotFound(f"Task '{task_id}' has no deployed form")
+        return form["schema"]
+
     # Writing -----------------------------------------------------------------------------------
     def claim(self, principal: Principal, task_id: str, user_id: str) -> None:
         now = self.clock.now()
@@ -306,3 +320,12 @@ def _field_keys(components: list[dict[str, Any]]):  # noqa: ANN202
             if component.get("key"):
                 yield component["key"]
             yield from _field_keys(component.get("components", []) or [])
+
+
+def form_reference(form_key: str | None, form_ref: str | None) -> dict[str, Any]:
+    """Camunda's ``{"key", "camundaFormRef", "contextPath"}`` for a form key or a Camunda Forms reference."""
+    return {
+        "key": form_key,
+        "camundaFormRef": {"key": form_ref, "binding": "latest", "version": None} if form_ref else None,
+        "contextPath": None,
+    }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from engine.errors import NotFound
+from engine.services.tasks import form_reference
 from web import schemas
 from web.api import PREFIX, as_typed, engine, page, typed_variables
 from web.auth import principal
@@ -87,3 +89,40 @@ def start_by_key(args: dict, key: str):
 @blp.response(200, schemas.ProcessInstanceWithVariables)
 def start_by_id(args: dict, definition_id: str):
     return _start(args, definition_id=definition_id)
+
+
+def _start_form(definition: dict) -> dict:
+    key, ref = engine().definitions.start_form(definition)
+    return form_reference(key, ref)
+
+
+def _deployed_start_form(definition: dict) -> dict:
+    _, ref = engine().definitions.start_form(definition)
+    form = engine().definitions.form(ref) if ref else None
+    if form is None:
+        raise NotFound(f"Process definition '{definition['id']}' has no deployed start form")
+    return form["schema"]
+
+
+@blp.route("/key/<key>/startForm")
+@blp.response(200, description="The start event's form reference: key, camundaFormRef, contextPath")
+def start_form_by_key(key: str):
+    return _start_form(engine().definitions.latest(key))
+
+
+@blp.route("/<definition_id>/startForm")
+@blp.response(200, description="The start event's form reference: key, camundaFormRef, contextPath")
+def start_form_by_id(definition_id: str):
+    return _start_form(engine().definitions.get(definition_id))
+
+
+@blp.route("/key/<key>/deployed-start-form")
+@blp.response(200, description="The start event's deployed form (form-js JSON)")
+def deployed_start_form_by_key(key: str):
+    return _deployed_start_form(engine().definitions.latest(key))
+
+
+@blp.route("/<definition_id>/deployed-start-form")
+@blp.response(200, description="The start event's deployed form (form-js JSON)")
+def deployed_start_form_by_id(definition_id: str):
+    return _deployed_start_form(engine().definitions.get(definition_id))

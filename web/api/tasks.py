@@ -97,3 +97,15 @@ def identity_links(task_id: str):
     if row["assignee"]:
         links.append({"userId": row["assignee"], "groupId": None, "type": "assignee"})
     return links
+
+
+@blp.route("/<task_id>/form")
+@blp.response(200, description="The task's form reference: key, camundaFormRef, contextPath")
+def form(task_id: str):
+    return engine().tasks.form(principal(), task_id)
+
+
+@blp.route("/<task_id>/deployed-form")
+@blp.response(200, description="The task's deployed form (form-js JSON)")
+def deployed_form(task_id: str):
+    return engine().tasks.deployed_form(principal(), task_id)
