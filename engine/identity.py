@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ADMIN_GROUP = "admin"
+#: Other systems' technical users: external task workers, and senders of messages to any instance.
+EXTERNAL_WORKER_GROUP = "external-worker"
 
 
 @dataclass(frozen=True)

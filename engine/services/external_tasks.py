@@ -11,9 +11,9 @@ Who may do this: workers authenticate like any user and need the group ``admin``
 (:data:`EXTERNAL_WORKER_GROUP`); giving a task retries again (resolving its incident) is for ``admin``.
 
 Long polling (``asyncResponseTimeout``): a fetch that finds nothing waits on a condition, woken by
-:meth:`ExternalTaskService.notify_available` after a commit in this process that frees a locked task (unlock,
-a failure to retry at once, new retries), and re-reads the table every ``poll_interval`` seconds: that is how
-it sees tasks that steps create, in this process or another (the instance store does not notify yet).
+:meth:`ExternalTaskService.notify_available` after a commit in this process that creates external tasks (the
+instance store calls it) or frees a locked one (unlock, a failure to retry at once, new retries), and
+re-reads the table every ``poll_interval`` seconds for tasks that other processes create.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, upd
 from engine import runtime
 from engine.clock import Clock
 from engine.errors import BadRequest, Conflict, Forbidden, NotFound, PlusmaError
-from engine.identity import Principal
+from engine.identity import EXTERNAL_WORKER_GROUP, Principal
 from engine.runtime import HistoryEntry, Step
 from engine.serialization import Serializer
 from engine.services import history
@@ -50,8 +50,6 @@ from engine.variables import variables_to_typed
 
 log = logging.getLogger(__name__)
 
-#: Members of this group (or of ``admin``) may fetch, lock, complete and fail external tasks.
-EXTERNAL_WORKER_GROUP = "external-worker"
 #: Camunda's limit for ``asyncResponseTimeout``: longer requests are refused.
 MAX_ASYNC_RESPONSE_TIMEOUT_MS = 1_800_000
 #: How long one fetch actually waits at most: a waiting fetch holds a server thread.

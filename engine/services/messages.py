@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, select
 from engine import runtime
 from engine.clock import Clock
 from engine.errors import BadRequest, Forbidden
-from engine.identity import SYSTEM, Principal
+from engine.identity import EXTERNAL_WORKER_GROUP, SYSTEM, Principal
 from engine.runtime import MESSAGE, HistoryEntry
 from engine.serialization import Serializer
 from engine.services.definitions import definition_by_id
@@ -26,8 +26,6 @@ from engine.services.instances import INSTANCE_VISIBLE, may_start, visibility_pa
 from engine.storage.database import Database, UnitOfWork
 from engine.storage.tables import event_subscription, process_instance
 
-#: Members of this group may send messages to any instance (other systems' technical users).
-INTEGRATION_GROUP = "external-worker"
 #: How many instances one message may start or advance in a chain of thrown messages.
 MAX_MESSAGE_CHAIN = 20
 _ROUTING_DEPTH: ContextVar[int] = ContextVar("plusma_message_routing_depth", default=0)
@@ -67,7 +65,7 @@ class MessageService:
         variables = variables or {}
         correlation_keys = correlation_keys or {}
         now = self.clock.now()
-        trusted = principal.is_admin or INTEGRATION_GROUP in principal.groups
+        trusted = principal.is_admin or EXTERNAL_WORKER_GROUP in principal.groups
         with self.db.transaction() as uow:
             waiting = self._waiting(uow, principal, trusted, message_name, business_key, process_instance_id)
             matches = []
@@ -185,7 +183,7 @@ class MessageService:
         origin: dict[str, Any] | None = None,
     ) -> Correlation:
         definition = definition_by_id(self.db, subscription["definition_id"])
-        if not (principal.is_admin or INTEGRATION_GROUP in principal.groups or may_start(principal, definition)):
+        if not (principal.is_admin or EXTERNAL_WORKER_GROUP in principal.groups or may_start(principal, definition)):
             raise Forbidden(f"User '{principal.user_id}' may not start process '{definition['key']}'")
         if definition.get("suspended"):
             raise BadRequest(f"Process definition '{definition['id']}' is suspended")
