@@ -504,29 +504,54 @@ class UserTaskRow:
 
 
 def _literal(value: str | None) -> str | None:
-    # ${...} expressions are evaluated in a later release; a literal is used as it is.
+    # Attribute values a task row cannot evaluate (a task priority) are used only when literal.
     if not value or "${" in value or "#{" in value:
         return None
     return value
 
 
-def user_task_row(task: Task) -> UserTaskRow:
+def _attribute(task: Task, value: str | None) -> Any:
+    """A Camunda user task attribute (``camunda:assignee``, ``dueDate``, ``priority``...): the text, or with
+    ``${...}`` the value of the expression over the task's data (an error names the element)."""
+    if not value:
+        return None
+    return _parameter_value({"text": value}, task)
+
+
+def _identities(task: Task, items: Iterable[str]) -> tuple[str, ...]:
+    found: list[str] = []
+    for item in items:
+        value = _attribute(task, item)
+        values = value if isinstance(value, list | tuple | set) else str(value or "").split(",")
+        found += [str(v).strip() for v in values if str(v).strip()]
+    return tuple(dict.fromkeys(found))
+
+
+def user_task_row(task: Task, now: datetime | None = None) -> UserTaskRow:
+    """What the task table keeps of an open user task; expressions see ``now`` as the step's time."""
+    with spiff_time(now or datetime.now(UTC)):
+        return _user_task_row(task)
+
+
+def _user_task_row(task: Task) -> UserTaskRow:
     spec: PlusmaUserTask = task.task_spec
-    groups = tuple(spec.candidate_groups or ())
-    users = tuple(spec.candidate_users or ())
-    assignee = _literal(spec.assignee)
+    groups = _identities(task, spec.candidate_groups or ())
+    users = _identities(task, spec.candidate_users or ())
+    assignee_value = _attribute(task, spec.assignee)
+    assignee = str(assignee_value) if assignee_value not in (None, "") else None
     if not groups and not users and not assignee and spec.lane:
         # A lane names the role that does the work: its members are the candidates.
         groups = (spec.lane,)
-    priority_text = _literal(spec.priority)
-    priority = int(priority_text) if priority_text and priority_text.strip().lstrip("-").isdigit() else 50
-    due = None
-    due_text = _literal(spec.due_date)
-    if due_text:
+    priority = 50
+    priority_value = _attribute(task, spec.priority)
+    if priority_value not in (None, ""):
         try:
-            due = parse_date(due_text)
-        except ValueError:
-            due = None
+            priority = int(priority_value)
+        except (TypeError, ValueError):
+            raise ProcessError(
+                f"element '{spec.bpmn_id}': camunda:priority {priority_value!r} is not a whole number", spec.bpmn_id
+            ) from None
+    due = _moment(task, spec.due_date, "dueDate")
     return UserTaskRow(
         id=str(task.id),
         task_definition_key=spec.bpmn_id,
@@ -542,6 +567,23 @@ def user_task_row(task: Task) -> UserTaskRow:
     )
 
 
+def _moment(task: Task, text: str | None, attribute: str) -> datetime | None:
+    value = _attribute(task, text)
+    if value in (None, ""):
+        return None
+    # Stored in UTC: SQLite keeps the wall-clock text only.
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        return parse_date(str(value)).astimezone(UTC)
+    except ValueError:
+        raise ProcessError(
+            f"element '{task.task_spec.bpmn_id}': camunda:{attribute} {value!r} is not a date-time "
+            "(ISO 8601, e.g. 2026-12-01T09:00:00+02:00, or ${due_in('3 darba dienas')})",
+            task.task_spec.bpmn_id,
+        ) from None
+
+
 def _parameter_value(value: Any, task: Task) -> Any:
     """One camunda:inputParameter value: text with ``${...}`` expressions, or a list or map of values."""
     if "list" in value:
@@ -553,8 +595,10 @@ def _parameter_value(value: Any, task: Task) -> Any:
         return None
     body = camunda_expression_body(text)
     if body is not None:  # the whole text is one expression: keep its value's type
-        return evaluate(body, task.data, task.task_spec.bpmn_id)
-    return _EXPRESSION_IN_TEXT.sub(lambda m: str(evaluate(m.group(1), task.data, task.task_spec.bpmn_id)), text)
+        return evaluate(body, task.data, task.task_spec.bpmn_id, outer=deadlines.FUNCTIONS)
+    return _EXPRESSION_IN_TEXT.sub(
+        lambda m: str(evaluate(m.group(1), task.data, task.task_spec.bpmn_id, outer=deadlines.FUNCTIONS)), text
+    )
 
 
 _EXPRESSION_IN_TEXT = re.compile(r"[$#]\{(.*?)\}", re.DOTALL)

@@ -228,7 +228,7 @@ class InstanceStore:
         for task_id, spiff_task in open_rows.items():
             if task_id in existing:
                 continue
-            info = runtime.user_task_row(spiff_task)
+            info = runtime.user_task_row(spiff_task, now)
             new_rows.append(
                 {
                     "id": task_id,
