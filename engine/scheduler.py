@@ -58,6 +58,7 @@ class JobScheduler:
         self._schedule_lock = threading.Lock()
         self._running = False
         self._woken = False
+        self._stopping = False
         #: Jobs run by this scheduler, by outcome ("done", "retry", ...): for logs and tests.
         self.counts: dict[str, int] = {}
 
@@ -73,6 +74,9 @@ class JobScheduler:
         return self
 
     def shutdown(self, wait_for_jobs: bool = True) -> None:
+        # Stop scheduling first: a pass ending during APScheduler's shutdown would add its next run while
+        # shutdown holds the scheduler's locks and waits for that very pass (a deadlock: the worker hung).
+        self._stopping = True
         self.engine.job_signal.unsubscribe(self.wake)
         self._scheduler.shutdown(wait=wait_for_jobs)
         self._pool.shutdown(wait=wait_for_jobs)
@@ -98,6 +102,8 @@ class JobScheduler:
         return datetime.now(UTC) + max(due - self.engine.clock.now(), timedelta(0))
 
     def _schedule(self, when: datetime) -> None:
+        if self._stopping:
+            return
         when = max(when, datetime.now(UTC))
         # Look and change under one lock, so a later time never replaces an earlier one.
         with self._schedule_lock:
@@ -128,7 +134,7 @@ class JobScheduler:
                     for future in futures:
                         result = future.result().result
                         self.counts[result] = self.counts.get(result, 0) + 1
-                if len(acquired) < self.batch_size:
+                if len(acquired) < self.batch_size or self._stopping:
                     with self._lock:
                         if not self._woken:
                             break
