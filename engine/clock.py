@@ -62,6 +62,12 @@ class _StepDatetime(datetime):
 _spiff_timer.datetime = _StepDatetime
 
 
+def stored_utc(value: datetime) -> datetime:
+    """A datetime read from the database, aware in UTC: SQLite hands back naive datetimes, and the engine
+    stores UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def step_time() -> datetime:
     """The time of the step running in this context, else the wall clock."""
     moment = _step_time.get()

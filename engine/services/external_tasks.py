@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
@@ -36,7 +36,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
 
 from engine import runtime
-from engine.clock import Clock
+from engine.clock import Clock, stored_utc
 from engine.errors import BadRequest, Conflict, Forbidden, NotFound, PlusmaError
 from engine.identity import EXTERNAL_WORKER_GROUP, Principal
 from engine.runtime import HistoryEntry, Step
@@ -287,7 +287,7 @@ class ExternalTaskService:
 
         # RETURNING gives no order: sort as the selection did.
         def sort_key(row: dict[str, Any]) -> tuple:
-            created = _aware(row["created"]).timestamp()
+            created = stored_utc(row["created"]).timestamp()
             return (
                 -row["priority"] if use_priority else 0,
                 -created if created_order == "desc" else created,
@@ -491,7 +491,7 @@ class ExternalTaskService:
         with self.db.transaction() as uow:
             row = self._row(uow, task_id)
             _check_owner(row, worker_id, "locked longer")
-            if row["lock_expires"] is None or _aware(row["lock_expires"]) <= now:
+            if row["lock_expires"] is None or stored_utc(row["lock_expires"]) <= now:
                 raise BadRequest(f"The lock of external task {task_id} has expired: fetch it again")
             uow.execute(
                 update(external_task)
@@ -655,11 +655,6 @@ def _entry(event_type: str, row: Mapping[str, Any], data: dict[str, Any]) -> His
 
 def _context(row: Mapping[str, Any]) -> history.InstanceContext:
     return history.InstanceContext(row["instance_id"], row["definition_id"], row["definition_key"], row["business_key"])
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; the engine stores UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 # --- SpiffWorkflow: output parameters and BPMN errors ----------------------------------------------------

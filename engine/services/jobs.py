@@ -13,13 +13,13 @@ import logging
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from engine import runtime
-from engine.clock import Clock
+from engine.clock import Clock, stored_utc
 from engine.errors import BadRequest, Conflict, Forbidden, NotFound, PlusmaError
 from engine.identity import Principal
 from engine.runtime import CONNECTOR, TIMER, HistoryEntry
@@ -130,7 +130,7 @@ class JobService:
         )
         with self.db.transaction(write=False) as uow:
             row = uow.execute(select(free, leased)).one()
-        candidates = [_aware(v) for v in row if v is not None]
+        candidates = [stored_utc(v) for v in row if v is not None]
         return min(candidates) if candidates else None
 
     def run_due(self, owner: str, limit: int = 50) -> list[JobOutcome]:
@@ -171,7 +171,7 @@ class JobService:
             if waiting is None or waiting.kind != TIMER:
                 uow.execute(delete(job).where(job.c.id == held["id"]))
                 return "gone"
-            due = _aware(held["due"])
+            due = stored_utc(held["due"])
             earlier = [
                 w.task_id
                 for w in loaded.waits.values()
@@ -202,7 +202,7 @@ class JobService:
             held = self._held(uow, row, owner)
             if held is None:
                 return "gone"
-            due = _aware(held["due"])
+            due = stored_utc(held["due"])
             now = max(self.clock.now(), due + timedelta(microseconds=1))
             spec, subprocess_specs = self.store.specs.get(uow, held["definition_id"])
             workflow = runtime.new_workflow(spec, subprocess_specs)
@@ -392,7 +392,7 @@ class JobService:
             if row is None:
                 raise NotFound(f"No job with id '{job_id}'")
             held = dict(row._mapping)
-            due = min(_aware(held["due"]), now)
+            due = min(stored_utc(held["due"]), now)
             uow.execute(update(job).where(job.c.id == job_id).values(retries=retries, due=due))
             if retries == 0:
                 return
@@ -418,11 +418,6 @@ def _context(uow: UnitOfWork, row: dict[str, Any]) -> history.InstanceContext:
             select(process_instance.c.business_key).where(process_instance.c.id == row["instance_id"])
         ).scalar()
     return history.InstanceContext(row.get("instance_id"), row["definition_id"], row["definition_key"], business_key)
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; the engine stores UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _iso(value: datetime) -> str:
