@@ -30,6 +30,14 @@ class Unauthorized(PlusmaError):
     camunda_type = "AuthenticationException"
 
 
+class TooManyAttempts(Unauthorized):
+    """Too many failed sign-ins: nothing is checked until ``retry_after`` seconds have passed."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Conflict(PlusmaError):
     """A write was based on state that changed meanwhile (a stale version)."""
 

@@ -15,12 +15,14 @@ from engine.services.definitions import DefinitionService, SpecCache
 from engine.services.deployments import DeploymentService
 from engine.services.external_tasks import ExternalTaskService
 from engine.services.history import HistoryService
+from engine.services.inbox import InboxService
 from engine.services.incidents import IncidentService
 from engine.services.instance_store import InstanceStore
 from engine.services.instances import InstanceService
 from engine.services.job_signal import JobSignal
 from engine.services.jobs import JobService
 from engine.services.messages import MessageService
+from engine.services.sign_in import SignInService
 from engine.services.tasks import TaskService
 from engine.services.users import UserService
 from engine.storage.database import Database
@@ -65,6 +67,8 @@ class ProcessEngine:
         store.on_external_tasks = self.external_tasks.notify_available
         self.history = HistoryService(self.db)
         self.users = UserService(self.db, settings.auth_cache_seconds)
+        self.sign_in = SignInService(self.db, self.users, self.clock)
+        self.inbox = InboxService(self.db, self.clock)
 
     def close(self) -> None:
         self.db.dispose()

@@ -501,6 +501,14 @@ class UserTaskRow:
     form_key: str | None
     form_ref: str | None
     due: datetime | None
+    #: What the request is about (the ``temats`` variable, by the process library's convention),
+    #: so an inbox can show and search it without loading the workflow.
+    subject: str | None = None
+
+
+#: The process variable a task row takes its subject from.
+SUBJECT_VARIABLE = "temats"
+SUBJECT_LENGTH = 255
 
 
 def _literal(value: str | None) -> str | None:
@@ -564,7 +572,16 @@ def _user_task_row(task: Task) -> UserTaskRow:
         form_key=spec.form.key if spec.form is not None else None,
         form_ref=spec.form_ref,
         due=due,
+        subject=_subject(task),
     )
+
+
+def _subject(task: Task) -> str | None:
+    value = task.data.get(SUBJECT_VARIABLE)
+    if value is None or callable(value):
+        return None
+    text = " ".join(str(value).split())
+    return text[:SUBJECT_LENGTH] or None
 
 
 def _moment(task: Task, text: str | None, attribute: str) -> datetime | None:

@@ -246,6 +246,7 @@ class InstanceStore:
                     "priority": info.priority,
                     "form_key": info.form_key,
                     "form_ref": info.form_ref,
+                    "subject": info.subject,
                 }
             )
             candidates += [{"task_id": task_id, "kind": "group", "identity": g} for g in info.candidate_groups]

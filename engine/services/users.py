@@ -143,6 +143,21 @@ class UserService:
             row["groups"] = sorted(uow.execute(groups_of_user_clause(user_id)).scalars())
             return row
 
+    def principal(self, user_id: str) -> Principal:
+        """The user with their current groups, for a session that signed in earlier; Unauthorized if
+        the user no longer exists (the session ends)."""
+        with self.db.transaction(write=False) as uow:
+            if uow.execute(select(user_account.c.id).where(user_account.c.id == user_id)).first() is None:
+                raise Unauthorized(f"User '{user_id}' no longer exists")
+            groups = frozenset(uow.execute(groups_of_user_clause(user_id)).scalars())
+        return Principal(user_id, groups)
+
+    def set_locale(self, user_id: str, locale: str | None) -> None:
+        """Remember the UI language a user chose (None: the default)."""
+        with self.db.transaction() as uow:
+            self._user_row(uow, user_id)
+            uow.execute(update(user_account).where(user_account.c.id == user_id).values(locale=locale))
+
     def user_count(self) -> int:
         with self.db.transaction(write=False) as uow:
             return uow.execute(select(func.count()).select_from(user_account)).scalar_one()

@@ -131,6 +131,8 @@ task = Table(
     Column("priority", Integer, nullable=False, default=50),
     Column("form_key", String(255), nullable=True),
     Column("form_ref", String(255), nullable=True),
+    # What the request is about (its ``temats``), for the inbox's search and list.
+    Column("subject", String(255), nullable=True),
 )
 
 task_candidate = Table(
@@ -172,6 +174,19 @@ user_account = Table(
     Column("last_name", String(255), nullable=True),
     Column("email", String(255), nullable=True),
     Column("password_hash", String(255), nullable=False),
+    # The language the user chose for the web UI (lv, en); none means the default, Latvian.
+    Column("locale", String(16), nullable=True),
+)
+
+sign_in_failure = Table(
+    "sign_in_failure",
+    metadata,
+    # What failed attempts are counted by: "user:<name>" and "address:<client address>".
+    Column("key", String(255), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure", Timestamp, nullable=False),
+    # No sign-in for this key is tried before this moment.
+    Column("blocked_until", Timestamp, nullable=True),
 )
 
 user_group = Table(
