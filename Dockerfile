@@ -1,4 +1,12 @@
-# Plūsma: the engine and its REST API under gunicorn.
+# Plūsma: the engine, its REST API and the staff web UI under gunicorn.
+
+# The front-end packages (bpmn-js, axe-core, htmx) from the npm registry, exactly as package-lock.json
+# pins them; the app serves their built files from node_modules (web/vendor.py). No build step.
+FROM node:20-bookworm-slim AS frontend
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -13,6 +21,7 @@ WORKDIR /app
 # Locked dependencies first, so code changes don't reinstall them.
 COPY requirements.lock ./
 RUN pip install --no-deps -r requirements.lock
+COPY --from=frontend /build/node_modules ./node_modules
 
 COPY pyproject.toml README.md ./
 COPY engine ./engine
