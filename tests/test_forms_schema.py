@@ -294,3 +294,11 @@ def test_option_values_keep_their_type_and_labels_default_to_the_value():
     assert form.fields[0].options == ((1, "1"), (True, "true"))
     assert form.fields[0].choices == (("1", "1"), ("true", "true"))
     assert form.fields[0].option_label(1) == "1" and form.fields[0].option_label("2") is None
+
+
+def test_fields_are_immutable_and_hashable_with_a_list_default():
+    form = parse_form(
+        schema({"type": "checklist", "id": "C", "key": "c", "values": [{"value": "a"}], "defaultValue": ["a"]})
+    )
+    assert form.fields[0].default == ("a",)
+    assert len({form.fields[0], form.fields[0]}) == 1

@@ -560,3 +560,12 @@ def test_visible_fields_use_the_data_and_the_defaults():
         "izmainas",
         "apraksts",
     ]
+
+
+def test_the_package_exports_what_the_ui_needs():
+    import engine.forms as forms
+
+    form = forms.parse_form({"id": "f", "components": [field("textfield", validate={"required": True})]})
+    submission = forms.validate_submission(form, forms.field_values(form, {"x": "a"}), {"x": "a"})
+    assert submission.ok and submission.values == {"x": "a"}
+    assert forms.hidden_field_ids(form, {}) == frozenset() and not forms.is_hidden(form.fields[0], {})

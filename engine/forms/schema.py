@@ -255,6 +255,10 @@ def _read_field(form_id: str, component_id: str, kind: str, component: Mapping, 
     increment = _optional_number(form_id, component_id, component, "increment")
     if increment is not None and increment <= 0:
         raise FormError(f'"increment" must be positive, not {increment!r}', form_id, component_id)
+    default = component.get("defaultValue")
+    if isinstance(default, list):
+        # A checklist's default: a tuple, so a Field stays immutable and hashable.
+        default = tuple(default)
 
     return Field(
         type=kind,
@@ -263,7 +267,7 @@ def _read_field(form_id: str, component_id: str, kind: str, component: Mapping, 
         label=label,
         description=entry.get("description", text_property("description")),
         options=options,
-        default=component.get("defaultValue"),
+        default=default,
         required=rules.flag("required"),
         min_length=rules.number("minLength", integer=True, minimum=0),
         max_length=rules.number("maxLength", integer=True, minimum=0),

@@ -21,7 +21,7 @@ Rules, following form-js (``@bpmn-io/form-js-viewer``'s Validator) unless said o
   +37167012345).
 - number: ``12``, ``-3``, ``12.5`` and the Latvian ``12,5``; an int when the value is whole and the
   field has no decimalDigits (or 0), else a float. Checked: decimalDigits, increment, min, max.
-  Empty and optional gives None.
+  Empty and optional gives None (in ``values``, so clearing a field clears its variable).
 - select, radio: the value must be one of the options (the option's own value is returned, so a
   numeric option value stays a number). Empty and optional gives None.
 - checkbox: ticked when ``"true"`` (or a browser's default ``"on"``) was sent; gives a bool.
@@ -32,29 +32,24 @@ Rules, following form-js (``@bpmn-io/form-js-viewer``'s Validator) unless said o
   gives None.
 - A field that takes one value but was sent several is refused (no browser does that).
 
-Error codes (``FieldError.code``) and their ``params``; the UI words them in Latvian and English:
+Error codes (``FieldError.code``), with their ``params``; the UI words them in Latvian and English:
 
-=================== =========================== ===========================================================
-code                params                      meaning
-=================== =========================== ===========================================================
-``required``        {}                          nothing (or only whitespace) given for a required field
-``too_short``       {"min": int}                fewer characters than minLength
-``too_long``        {"max": int}                more characters than maxLength
-``pattern``         {"pattern": str}            does not match validate.pattern
-``email``           {}                          not an e-mail address
-``phone``           {}                          not an international phone number
-``not_a_number``    {"value": str}              a number field got something else
-``decimals``        {"max": int}                more decimal digits than decimalDigits (0: a whole number)
-``increment``       {"increment", "previous",   not a multiple of increment; the two nearest valid values
-                    "next"} (str)
-``below_min``       {"min": int | float}        less than validate.min
-``above_max``       {"max": int | float}        more than validate.max
-``not_an_option``   {"value": str}              a value that is not one of the field's options
-``invalid_date``    {"value": str}              not a calendar date
-``invalid_time``    {"value": str}              not a time of day
-``invalid_datetime`` {"value": str}             not a date and time
-``too_many_values`` {"count": int}              several values sent for a field that takes one
-=================== =========================== ===========================================================
+- ``required`` {}: nothing (or only whitespace) given for a required field
+- ``too_short`` {"min": int}: fewer characters than minLength
+- ``too_long`` {"max": int}: more characters than maxLength
+- ``pattern`` {"pattern": str}: does not match validate.pattern
+- ``email`` {}: not an e-mail address
+- ``phone`` {}: not an international phone number
+- ``not_a_number`` {"value": str}: a number field got something else
+- ``decimals`` {"max": int}: more decimal digits than decimalDigits (0: not a whole number)
+- ``increment`` {"increment": str, "previous": str, "next": str}: not a multiple of increment; the
+  two nearest valid values
+- ``below_min`` {"min": int | float}: less than validate.min
+- ``above_max`` {"max": int | float}: more than validate.max
+- ``not_an_option`` {"value": str}: a value that is not one of the field's options
+- ``invalid_date`` / ``invalid_time`` / ``invalid_datetime`` {"value": str}: not a calendar date, a
+  time of day, a date and time
+- ``too_many_values`` {"count": int}: several values sent for a field that takes one
 """
 
 from __future__ import annotations
