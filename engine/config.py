@@ -10,9 +10,12 @@ from pathlib import Path
 PROJECT_ROOT = Path(os.environ.get("PLUSMA_HOME", Path(__file__).resolve().parent.parent))
 
 
+def default_data_dir() -> Path:
+    return Path(os.environ.get("PLUSMA_DATA_DIR", "instance")).resolve()
+
+
 def default_database_url() -> str:
-    data_dir = Path(os.environ.get("PLUSMA_DATA_DIR", "instance")).resolve()
-    return f"sqlite:///{data_dir / 'plusma.sqlite'}"
+    return f"sqlite:///{default_data_dir() / 'plusma.sqlite'}"
 
 
 #: Numeric settings: (environment variable, field, type).
@@ -50,6 +53,12 @@ class Settings:
     scheduler_threads: int = 4
     #: The institution's business calendar (TOML); None: the shipped one (Latvian holidays, Mon-Fri 8:30-17:00).
     calendar_file: Path | None = None
+    #: Where the embedded database and the web UI's generated session key live.
+    data_dir: Path = field(default_factory=default_data_dir)
+    #: Signs the web UI's session cookies; None: a random key kept in ``data_dir/secret_key``.
+    secret_key: str | None = None
+    #: Send the session cookie over HTTPS only (set when served behind TLS).
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:  # noqa: ANN003
@@ -64,14 +73,22 @@ class Settings:
                 except ValueError:
                     raise ValueError(f"{name}={os.environ[name]!r} is not a {kind.__name__}") from None
         if "PLUSMA_SCHEDULER_IN_SERVER" in os.environ:
-            flag = os.environ["PLUSMA_SCHEDULER_IN_SERVER"].strip().lower()
-            if flag not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                raise ValueError(f"PLUSMA_SCHEDULER_IN_SERVER={flag!r} is not on or off")
-            values["scheduler_in_server"] = flag in ("1", "true", "yes", "on")
+            values["scheduler_in_server"] = _flag("PLUSMA_SCHEDULER_IN_SERVER")
         for name, field_name in (("PLUSMA_PROCESSES_DIR", "processes_dir"), ("PLUSMA_FORMS_DIR", "forms_dir")):
             if os.environ.get(name):
                 values[field_name] = Path(os.environ[name])
+        if os.environ.get("PLUSMA_SECRET_KEY"):
+            values["secret_key"] = os.environ["PLUSMA_SECRET_KEY"]
+        if "PLUSMA_SECURE_COOKIES" in os.environ:
+            values["secure_cookies"] = _flag("PLUSMA_SECURE_COOKIES")
         if os.environ.get("PLUSMA_CALENDAR"):
             values["calendar_file"] = Path(os.environ["PLUSMA_CALENDAR"])
         values.update(overrides)
         return cls(**values)
+
+
+def _flag(name: str) -> bool:
+    flag = os.environ[name].strip().lower()
+    if flag not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError(f"{name}={flag!r} is not on or off")
+    return flag in ("1", "true", "yes", "on")

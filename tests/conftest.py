@@ -80,6 +80,8 @@ def settings(database_url, tmp_path) -> Settings:
         database_url_given=True,
         processes_dir=SAMPLE_DIR,
         forms_dir=SAMPLE_DIR,
+        data_dir=tmp_path,
+        secret_key="test-session-key",
     )
 
 

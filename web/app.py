@@ -7,7 +7,7 @@ from flask_smorest import Api
 
 from engine.config import Settings
 from engine.process_engine import ProcessEngine
-from web import errors
+from web import errors, ui, vendor
 from web.api import PREFIX, definitions, deployments, engine_info, history, instances, jobs, messages, tasks
 from web.api.external_tasks import blp as external_tasks_blp
 from web.auth import authenticate_request
@@ -41,4 +41,6 @@ def create_app(settings: Settings | None = None, *, engine: ProcessEngine | None
     api.register_blueprint(external_tasks_blp)
     app.before_request(authenticate_request)
     errors.register(app)
+    app.register_blueprint(vendor.blp)
+    ui.init_app(app, engine)
     return app

@@ -111,6 +111,16 @@ class DefinitionService:
 
     def start_form(self, definition: dict[str, Any]) -> tuple[str | None, str | None]:
         """(camunda:formKey, camunda:formRef) of the definition's plain start event, read from its file."""
+        start = self._plain_start_event(definition)
+        if start is None:
+            return None, None
+        return start.get(f"{{{CAMUNDA_NS}}}formKey"), start.get(f"{{{CAMUNDA_NS}}}formRef")
+
+    def has_plain_start_event(self, definition: dict[str, Any]) -> bool:
+        """Whether people can start the process (not only a timer or a message)."""
+        return self._plain_start_event(definition) is not None
+
+    def _plain_start_event(self, definition: dict[str, Any]):  # noqa: ANN202
         root = parse_xml(self.xml(definition), definition["resource_name"])
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             if process.get("id") != definition["key"]:
@@ -118,8 +128,8 @@ class DefinitionService:
             for start in process.findall(f"{{{BPMN_NS}}}startEvent"):
                 if any(child.tag.endswith("EventDefinition") for child in start):
                     continue  # a timer or message start event has no form to fill in
-                return start.get(f"{{{CAMUNDA_NS}}}formKey"), start.get(f"{{{CAMUNDA_NS}}}formRef")
-        return None, None
+                return start
+        return None
 
     def form(self, form_key: str) -> dict[str, Any] | None:
         """The latest version of a deployed form (form-js schema) by its id."""

@@ -79,6 +79,17 @@ class HistoryService:
             )
             return [dict(r._mapping) for r in rows]
 
+    def task_completion(self, task_id: str) -> dict[str, Any] | None:
+        """Who completed a user task and when (the ``task_completed`` event), or None."""
+        h = history_event
+        with self.db.transaction(write=False) as uow:
+            row = uow.execute(
+                select(h.c.user_id, h.c.timestamp, h.c.instance_id)
+                .where(h.c.activity_instance_id == task_id, h.c.event_type == "task_completed")
+                .limit(1)
+            ).first()
+        return dict(row._mapping) if row else None
+
     def process_instances(
         self,
         *,

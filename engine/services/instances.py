@@ -155,6 +155,18 @@ class InstanceService:
         with self.db.transaction(write=False) as uow:
             return [dict(r._mapping) for r in uow.execute(query, params)]
 
+    def next_business_key(self, prefix: str) -> str:
+        """A request number not yet used, ``<prefix>-0001`` upwards (e.g. ``PIE-2026-0042``): a
+        suggestion for the start page; the person starting may change it."""
+        with self.db.transaction(write=False) as uow:
+            used = set(
+                uow.execute(
+                    select(process_instance.c.business_key).where(process_instance.c.business_key.like(f"{prefix}-%"))
+                ).scalars()
+            )
+        numbers = [int(key.rsplit("-", 1)[1]) for key in used if key.rsplit("-", 1)[1].isdigit()]
+        return f"{prefix}-{max(numbers, default=0) + 1:04d}"
+
     def get(self, principal: Principal, instance_id: str) -> dict[str, Any]:
         with self.db.transaction(write=False) as uow:
             row = uow.execute(select(*_SUMMARY_COLUMNS).where(process_instance.c.id == instance_id)).first()

@@ -184,12 +184,20 @@ class TaskService:
             return row
         raise Forbidden(f"User '{principal.user_id}' may not see task '{task_id}': it is not for their groups")
 
-    def form_variables(self, principal: Principal, task_id: str) -> dict[str, Any]:
-        """The task's data for its form: the form's fields, or all variables when it has none."""
+    def task_data(self, principal: Principal, task_id: str) -> dict[str, Any]:
+        """Everything the task sees: its process data (what its form's conditions and defaults read)."""
+        return self._data(principal, task_id)[1]
+
+    def _data(self, principal: Principal, task_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         with self.db.transaction(write=False) as uow:
             row = self._visible_row(uow, principal, task_id)
             loaded = self.store.load(uow, row["instance_id"])
         data = runtime.find_task(loaded.workflow, task_id).data
+        return row, {k: v for k, v in data.items() if not callable(v)}
+
+    def form_variables(self, principal: Principal, task_id: str) -> dict[str, Any]:
+        """The task's data for its form: the form's fields, or all variables when it has none."""
+        row, data = self._data(principal, task_id)
         keys = self.form_field_keys(row)
         if keys is None:
             return {k: v for k, v in data.items() if not callable(v)}

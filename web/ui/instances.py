@@ -1,0 +1,109 @@
+"""The instance page: the diagram with completed and active elements marked, the data and the
+history as a timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template
+
+from engine.services.definitions import definition_by_id
+from engine.services.tasks import TaskQuery
+from web.ui.labels import element_name, process_name
+from web.ui.session import principal, signed_in
+
+blp = Blueprint("instances", __name__, url_prefix="/instances")
+
+#: History events a person reading the timeline cares about; the REST history keeps them all.
+TIMELINE_EVENTS = {
+    "instance_started",
+    "instance_completed",
+    "instance_cancelled",
+    "task_created",
+    "task_claimed",
+    "task_unclaimed",
+    "task_completed",
+    "timer_fired",
+    "message_sent",
+    "message_received",
+    "connector_completed",
+    "external_task_completed",
+    "external_task_failed",
+    "external_task_bpmn_error",
+    "job_failed",
+    "incident_created",
+    "incident_resolved",
+    "variables_set",
+}
+#: Elements whose completion is news on the timeline (gateways and plain events are not).
+TIMELINE_ACTIVITIES = {"scriptTask", "serviceTask", "businessRuleTask", "sendTask", "callActivity", "endEvent"}
+
+
+def _engine():  # noqa: ANN202
+    return current_app.extensions["plusma"]
+
+
+def timeline(instance: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    entries = []
+    for event in events:
+        kind = event["event_type"]
+        if kind == "activity_completed" and event.get("activity_type") in TIMELINE_ACTIVITIES:
+            pass
+        elif kind not in TIMELINE_EVENTS:
+            continue
+        name = None
+        if event.get("activity_id"):
+            name = element_name(instance["definition_key"], event["activity_id"], event.get("activity_name"))
+        entries.append({**event, "label": name})
+    return entries
+
+
+def markers(activities: list[dict[str, Any]], open_tasks: list[str]) -> tuple[list[str], list[str]]:
+    """Element ids to mark on the diagram: completed (ran to their end) and active (running or waiting)."""
+    completed, active = set(), set(open_tasks)
+    for activity in activities:
+        element = activity["start"]["activity_id"]
+        if not element:
+            continue
+        if activity["end"] is not None and activity["end"]["event_type"] == "activity_completed":
+            completed.add(element)
+        elif activity["end"] is None:
+            active.add(element)
+    return sorted(completed - active), sorted(active)
+
+
+@blp.route("/<instance_id>")
+@signed_in
+def show(instance_id: str):
+    engine = _engine()
+    instance = engine.instances.get(principal(), instance_id)
+    variables = engine.instances.variables(principal(), instance_id)
+    events = engine.history.events(instance_id)
+    activities = engine.history.activity_instances(instance_id=instance_id)
+    tasks = engine.tasks.list(principal(), _tasks_of(instance_id)) if instance["state"] == "ACTIVE" else []
+    completed, active = markers(activities, [t["task_definition_key"] for t in tasks])
+    return render_template(
+        "instance.html",
+        instance=instance,
+        process_label=process_name(instance["definition_key"]),
+        variables=sorted(variables.items()),
+        timeline=timeline(instance, events),
+        open_tasks=[
+            {**t, "label": element_name(instance["definition_key"], t["task_definition_key"], t["name"])} for t in tasks
+        ],
+        completed=completed,
+        active=active,
+    )
+
+
+def _tasks_of(instance_id: str) -> TaskQuery:
+    return TaskQuery(process_instance_id=instance_id)
+
+
+@blp.route("/<instance_id>/diagram.bpmn")
+@signed_in
+def diagram(instance_id: str):
+    engine = _engine()
+    instance = engine.instances.get(principal(), instance_id)
+    xml = engine.definitions.xml(definition_by_id(engine.db, instance["definition_id"]))
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600"})
