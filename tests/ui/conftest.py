@@ -8,20 +8,23 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from aiosmtpd.controller import Controller
 from werkzeug.datastructures import MultiDict
 
 from engine.clock import ManualClock
 from engine.config import PROJECT_ROOT
 from engine.identity import SYSTEM
+from engine.notifications import EmailNotifier, SmtpSettings
 from engine.process_engine import ProcessEngine
 from tests.conftest import PASSWORD
+from tests.test_notifications import Recorder, free_port
 from web.app import create_app
 from web.cli import collect_files
 
 #: Tuesday 2026-12-01, 10:00 in Riga: a working day.
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 CLERK, EXECUTOR, OWNER, ADMIN = "klara", "ilze", "paula", "admin"
-GROUPS = {CLERK: "kac", EXECUTOR: "l2", OWNER: "pakalpojuma-turetajs", ADMIN: "admin"}
+GROUPS = {CLERK: "kac", "karlis": "kac", EXECUTOR: "l2", OWNER: "pakalpojuma-turetajs", ADMIN: "admin"}
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -34,9 +37,11 @@ def csrf_of(html: str) -> str:
 class UiClient:
     """A browser-like client: cookies, and the CSRF token of the last page for each POST."""
 
-    def __init__(self, client) -> None:  # noqa: ANN001
+    def __init__(self, client, after_post=None) -> None:  # noqa: ANN001
         self.client = client
         self.csrf = ""
+        #: Runs after every POST: the jobs a step scheduled (e-mails), as the scheduler would at once.
+        self.after_post = after_post
 
     def _seen(self, response):  # noqa: ANN001, ANN202
         found = _CSRF.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
@@ -52,7 +57,10 @@ class UiClient:
         if csrf:
             assert self.csrf, "no page with a CSRF token was loaded before this POST"
             items.append(("csrf_token", self.csrf))
-        return self._seen(self.client.post(url, data=MultiDict(items), **kw))
+        response = self._seen(self.client.post(url, data=MultiDict(items), **kw))
+        if self.after_post is not None:
+            self.after_post()
+        return response
 
     def sign_in(self, user: str, password: str = PASSWORD):  # noqa: ANN201
         self.get("/sign-in")
@@ -60,8 +68,21 @@ class UiClient:
 
 
 @pytest.fixture
-def ui_engine(settings) -> Iterator[ProcessEngine]:
-    engine = ProcessEngine(settings, clock=ManualClock(START))
+def mail_server() -> Iterator[Recorder]:
+    recorder = Recorder()
+    recorder.port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=recorder.port)
+    controller.start()
+    yield recorder
+    controller.stop()
+
+
+@pytest.fixture
+def ui_engine(settings, mail_server) -> Iterator[ProcessEngine]:
+    notifier = EmailNotifier(
+        SmtpSettings(host="127.0.0.1", port=mail_server.port, timeout=5, sender="kac@iestade.example.lv")
+    )
+    engine = ProcessEngine(settings, clock=ManualClock(START), notifier=notifier)
     for user, group in GROUPS.items():
         engine.users.create_user(user, PASSWORD, groups=[group])
     engine.deployments.deploy(
@@ -69,6 +90,12 @@ def ui_engine(settings) -> Iterator[ProcessEngine]:
     )
     yield engine
     engine.close()
+
+
+def run_jobs(engine: ProcessEngine) -> None:
+    """Run every job due now (e-mails, timers), as the scheduler would."""
+    while engine.jobs.run_due("ui-test-worker"):
+        pass
 
 
 @pytest.fixture
@@ -87,7 +114,7 @@ def browser_for(ui_app):  # noqa: ANN201
     """A new signed-in client per call: ``browser_for("klara")``."""
 
     def make(user: str | None = None) -> UiClient:
-        client = UiClient(ui_app.test_client())
+        client = UiClient(ui_app.test_client(), after_post=lambda: run_jobs(ui_app.extensions["plusma"]))
         if user:
             response = client.sign_in(user)
             assert response.status_code == 302, response.get_data(as_text=True)
