@@ -576,6 +576,11 @@ def _user_task_row(task: Task) -> UserTaskRow:
     )
 
 
+def search_text(business_key: str | None, subject: str | None) -> str:
+    """What an inbox search looks in: the business key and the subject, case-folded (also Latvian letters)."""
+    return f"{business_key or ''}\n{subject or ''}".casefold()[:512]
+
+
 def _subject(task: Task) -> str | None:
     value = task.data.get(SUBJECT_VARIABLE)
     if value is None or callable(value):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from engine import deadlines
 from engine.clock import Clock, stored_utc
@@ -91,8 +91,6 @@ class InboxPage:
     pages: int
     #: Open tasks per view (mine, group, all) and how many of all are overdue or due soon, unfiltered.
     counts: dict[str, int] = field(default_factory=dict)
-    #: Process keys with open tasks for this user, for the process filter.
-    processes: list[str] = field(default_factory=list)
     now: datetime | None = None
     due_soon_until: datetime | None = None
 
@@ -108,38 +106,39 @@ class InboxService:
         soon = deadlines.calendar().due_in(now, DUE_SOON)
         params = visibility_params(principal)
         views = self._view_conditions(principal)
-        conditions = [views[query.view], *self._filters(query, now, soon)]
+        filters = self._filters(query, now, soon)
         order = self._order(query.sort)
         with self.db.transaction(write=False) as uow:
-            total = uow.execute(select(func.count()).select_from(task).where(*conditions), params).scalar_one()
+            # One pass over the user's tasks counts every tab; without filters it is the total too.
+            counts = self._counts(uow, views, params, now, soon)
+            if filters:
+                total = uow.execute(
+                    select(func.count()).select_from(task).where(views[query.view], *filters), params
+                ).scalar_one()
+            else:
+                total = counts[query.view]
             pages = max(1, math.ceil(total / query.page_size))
             page = min(query.page, pages)
             rows = uow.execute(
                 select(task)
-                .where(*conditions)
+                .where(views[query.view], *filters)
                 .order_by(*order)
                 .limit(query.page_size)
                 .offset((page - 1) * query.page_size),
                 params,
             ).all()
-            counts = self._counts(uow, views, params, now, soon)
-            processes = list(
-                uow.execute(
-                    select(task.c.definition_key).where(views["all"]).distinct().order_by(task.c.definition_key),
-                    params,
-                ).scalars()
-            )
         items = [self._item(row._mapping, now, soon) for row in rows]
-        return InboxPage(items, total, page, pages, counts, processes, now, soon)
+        return InboxPage(items, total, page, pages, counts, now, soon)
 
     @staticmethod
     def _view_conditions(principal: Principal) -> dict[str, Any]:
         mine = task.c.assignee == principal.user_id
-        claimable = task.c.assignee.is_(None) & task.c.id.in_(
-            select(task_candidate.c.task_id).where(
-                ((task_candidate.c.kind == "user") & (task_candidate.c.identity == principal.user_id))
-                | ((task_candidate.c.kind == "group") & task_candidate.c.identity.in_(sorted(principal.groups)))
-            )
+        # A correlated EXISTS probes the candidates' primary key per task: on SQLite about twice as fast as
+        # IN (subquery) for tens of thousands of visible tasks (bench/inbox.py).
+        claimable = task.c.assignee.is_(None) & exists().where(
+            task_candidate.c.task_id == task.c.id,
+            ((task_candidate.c.kind == "user") & (task_candidate.c.identity == principal.user_id))
+            | ((task_candidate.c.kind == "group") & task_candidate.c.identity.in_(sorted(principal.groups))),
         )
         # An administrator's inbox is still their own work: they see others' tasks through the REST API.
         return {"mine": mine, "group": claimable, "all": or_(mine, claimable)}
@@ -165,19 +164,14 @@ class InboxService:
             conditions.append(task.c.due.is_(None))
         text = (query.search or "").strip()
         if text:
-            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conditions.append(
-                or_(
-                    func.lower(task.c.business_key).like(pattern, escape="\\"),
-                    func.lower(task.c.subject).like(pattern, escape="\\"),
-                )
-            )
+            pattern = "%" + text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(task.c.search_text.like(pattern, escape="\\"))
         return conditions
 
     @staticmethod
     def _order(sort: str) -> list:
         # Tasks without a deadline go last; task id keeps pages stable between equal keys.
-        by_due = [task.c.due.is_(None), task.c.due]
+        by_due = [task.c.due.asc().nulls_last()]
         if sort == "due":
             return [*by_due, task.c.priority.desc(), task.c.created, task.c.id]
         if sort == "priority":
@@ -186,11 +180,17 @@ class InboxService:
 
     @staticmethod
     def _counts(uow, views: dict[str, Any], params: dict[str, Any], now: datetime, soon: datetime) -> dict[str, int]:  # noqa: ANN001
-        counted = {name: func.count().filter(condition) for name, condition in views.items()}
-        counted["overdue"] = func.count().filter(views["all"], task.c.due < now)
-        counted["soon"] = func.count().filter(views["all"], task.c.due >= now, task.c.due <= soon)
-        row = uow.execute(select(*[c.label(n) for n, c in counted.items()]).select_from(task), params).one()
-        return dict(row._mapping)
+        # Every visible task is the user's own (assigned to them) or claimable (unassigned): the tabs
+        # split one scan of the visible tasks by the assignee.
+        counted = {
+            "mine": func.count().filter(task.c.assignee.is_not(None)),
+            "group": func.count().filter(task.c.assignee.is_(None)),
+            "all": func.count(),
+            "overdue": func.count().filter(task.c.due < now),
+            "soon": func.count().filter(task.c.due >= now, task.c.due <= soon),
+        }
+        statement = select(*[c.label(n) for n, c in counted.items()]).select_from(task).where(views["all"])
+        return dict(uow.execute(statement, params).one()._mapping)
 
     @staticmethod
     def _item(row: Any, now: datetime, soon: datetime) -> InboxItem:

@@ -247,6 +247,7 @@ class InstanceStore:
                     "form_key": info.form_key,
                     "form_ref": info.form_ref,
                     "subject": info.subject,
+                    "search_text": runtime.search_text(loaded.row["business_key"], info.subject),
                 }
             )
             candidates += [{"task_id": task_id, "kind": "group", "identity": g} for g in info.candidate_groups]

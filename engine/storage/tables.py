@@ -131,8 +131,10 @@ task = Table(
     Column("priority", Integer, nullable=False, default=50),
     Column("form_key", String(255), nullable=True),
     Column("form_ref", String(255), nullable=True),
-    # What the request is about (its ``temats``), for the inbox's search and list.
+    # What the request is about (its ``temats``), for the inbox's list.
     Column("subject", String(255), nullable=True),
+    # Business key and subject case-folded, so the inbox's search is a plain LIKE on both databases.
+    Column("search_text", String(512), nullable=True),
 )
 
 task_candidate = Table(

@@ -1,4 +1,4 @@
-"""staff UI: task subject, user locale, sign-in failures
+"""staff UI: task subject and search text, user locale, sign-in failures
 
 Revision ID: 0004
 Revises: 0003
@@ -21,6 +21,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.add_column(sa.Column('subject', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('search_text', sa.String(length=512), nullable=True))
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('locale', sa.String(length=16), nullable=True))
     op.create_table(
@@ -38,4 +39,5 @@ def downgrade() -> None:
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_column('locale')
     with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_column('search_text')
         batch_op.drop_column('subject')

@@ -25,7 +25,7 @@ from web.ui import session as ui_session
 from web.ui.form_view import markdown
 from web.ui.i18n import LANGUAGES, language
 from web.ui.i18n import init_app as init_i18n
-from web.ui.labels import element_name, process_name
+from web.ui.labels import element_name, process_choices, process_name
 
 BLUEPRINTS = (auth.blp, inbox.blp, tasks.blp, start.blp, instances.blp)
 UI_ENDPOINT_PREFIXES = tuple(f"{bp.name}." for bp in BLUEPRINTS)
@@ -70,6 +70,7 @@ def init_app(app: Flask, engine: ProcessEngine) -> None:
         languages=LANGUAGES,
         language=language,
         process_name=process_name,
+        process_choices=process_choices,
         element_name=element_name,
     )
     app.jinja_env.filters.update(when=_when, markdown=markdown)

@@ -29,6 +29,12 @@ def process_name(key: str) -> str:
     return catalogues().process_name(language(), key, _definition_names().get(key, key))
 
 
+def process_choices() -> list[tuple[str, str]]:
+    """(key, name) of every deployed process, by name: the inbox's process filter."""
+    names = [(key, process_name(key)) for key in _definition_names()]
+    return sorted(names, key=lambda pair: pair[1].casefold())
+
+
 def element_name(process_key: str, element_id: str, default: str | None) -> str:
     return catalogues().element_name(language(), process_key, element_id, default or element_id)
 
