@@ -40,6 +40,15 @@ def priority_band(priority: int) -> str:
     raise AssertionError(priority)  # the bands cover every integer
 
 
+def deadline_state(due: datetime | None, now: datetime, soon: datetime) -> str:
+    """overdue, soon (due by ``soon``), on_time, or none (no deadline)."""
+    if due is None:
+        return "none"
+    if due < now:
+        return "overdue"
+    return "soon" if due <= soon else "on_time"
+
+
 @dataclass
 class InboxQuery:
     view: str = "all"
@@ -130,6 +139,11 @@ class InboxService:
         items = [self._item(row._mapping, now, soon) for row in rows]
         return InboxPage(items, total, page, pages, counts, now, soon)
 
+    def deadline_state(self, due: datetime | None) -> str:
+        """The deadline state of one task's due time, now."""
+        now = self.clock.now()
+        return deadline_state(stored_utc(due) if due else None, now, deadlines.calendar().due_in(now, DUE_SOON))
+
     @staticmethod
     def _view_conditions(principal: Principal) -> dict[str, Any]:
         mine = task.c.assignee == principal.user_id
@@ -195,14 +209,7 @@ class InboxService:
     @staticmethod
     def _item(row: Any, now: datetime, soon: datetime) -> InboxItem:
         due = stored_utc(row["due"]) if row["due"] is not None else None
-        if due is None:
-            state = "none"
-        elif due < now:
-            state = "overdue"
-        elif due <= soon:
-            state = "soon"
-        else:
-            state = "on_time"
+        state = deadline_state(due, now, soon)
         return InboxItem(
             id=row["id"],
             name=row["name"],

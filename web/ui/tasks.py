@@ -44,6 +44,7 @@ def _context(task_id: str) -> dict[str, Any] | None:
         "form": load_form(row.get("form_ref") or row.get("form_key")),
         "data": data,
         "mine": row["assignee"] == principal().user_id,
+        "deadline_state": engine.inbox.deadline_state(row["due"]),
     }
 
 
