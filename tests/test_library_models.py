@@ -7,23 +7,29 @@ category with no files yet has nothing to check (pytest reports those as skipped
 
 from __future__ import annotations
 
+import ast
+import builtins
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
+from engine import deadlines
 from engine.config import Settings
-from engine.errors import InvalidModel
+from engine.errors import InvalidModel, ScriptError
 from engine.modelling import bpmn_xsd_errors, dmn_xsd_errors, missing_diagram_elements
-from engine.modelling.bpmn_files import BPMN_NS, CAMUNDA_NS, localname, process_lanes
+from engine.modelling.bpmn_files import BPMN_NS, CAMUNDA_NS, FLOW_NODES, SUBPROCESSES, localname, process_lanes
 from engine.parsing import parse_deployment
-from engine.parsing.camunda import process_attributes
+from engine.parsing.camunda import camunda_expression_body, process_attributes
 from engine.parsing.xml import parse_xml
 from engine.process_engine import ProcessEngine
 from engine.roles import ROLES
+from engine.scripting.sandbox import compile_expression
+from engine.variables import parse_date
 from web import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +165,290 @@ def test_form_file_is_named_by_its_id(path):
     assert schema.get("id") == path.stem, (
         f"{rel(path)}: the form's id is {schema.get('id')!r}; name the file after it ({schema.get('id')}.form)"
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# User task deadlines and priorities: what the staff inbox shows (on time, due soon, overdue) and sorts by
+
+TERMINS = "${termins}"
+REACTION_TIME = "${due_in(reakcijas_laiks)}"
+TASK_PRIORITY = "${uzdevuma_prioritate}"
+
+#: Every user task with a camunda:dueDate, and what it says (processes/README.md, "Deadlines"): the tasks doing the
+#: work the SLA deadline ``termins`` is for; escalations (reached when it has passed) and first-line support by the
+#: reaction time; the registrations of processes the intake hands on by the intake's deadline.
+TASK_DUE_DATES = {
+    "pieteikumu_parvaldiba": {"Task_atbalsts": REACTION_TIME, "Task_eskalacija": REACTION_TIME, "Task_slegt": TERMINS},
+    "pakalpojumu_pieprasijumi": {
+        "Task_registret": TERMINS,
+        "Task_izvertet": TERMINS,
+        "Task_sniegt": TERMINS,
+        "Task_partneris": TERMINS,
+        "Task_eskalet": REACTION_TIME,
+    },
+    "incidentu_parvaldiba": {
+        "Task_pienemt": TERMINS,
+        "Task_diagnosticet": TERMINS,
+        "Task_partneris": TERMINS,
+        "Task_noverst": TERMINS,
+        "Task_eskalet": REACTION_TIME,
+    },
+    "problemu_parvaldiba": {
+        "Task_izmeklet": TERMINS,
+        "Task_partneris": TERMINS,
+        "Task_zinama_kluda": TERMINS,
+        "Task_eskalet": REACTION_TIME,
+    },
+    "izmainu_parvaldiba": {
+        "Task_registret": TERMINS,
+        "Task_novertet": TERMINS,
+        "Task_arkartas_lemums": TERMINS,
+        "Task_eskalet": REACTION_TIME,
+    },
+    "sudzibas_un_ierosinajumi": {
+        "Task_registret": TERMINS,
+        "Task_izvertet": TERMINS,
+        # Reached directly for a complaint about the institution, or by escalation when the deadline has passed.
+        "Task_izvertet_iestade": "${termins if attiecas_uz == 'iestade' else due_in(reakcijas_laiks)}",
+        "Task_darbibas": TERMINS,
+        "Task_dokumentet": TERMINS,
+    },
+    "konfiguraciju_parvaldiba": {
+        "Task_registret": TERMINS,
+        "Task_statuss": TERMINS,
+        "Task_apstiprinat": TERMINS,
+        "Task_eskalacija": REACTION_TIME,
+    },
+    "kvdb_audits": {"Task_verificet": TERMINS},
+    "nepartrauktibas_parvaldiba": {"Task_plani": TERMINS, "Task_eskalacija": REACTION_TIME},
+    "nepartrauktibas_parskatisana": {"Task_parskatit": TERMINS, "Task_eskalacija": REACTION_TIME},
+}
+
+#: Camunda's user task priority (higher is more urgent, 50 the default) for the methodology's ``prioritate``.
+CAMUNDA_TASK_PRIORITY = {1: 90, 2: 70, 3: 50, 4: 30}
+
+
+def camunda_attribute(element: etree._Element, name: str) -> str:
+    return (element.get(f"{{{CAMUNDA_NS}}}{name}") or "").strip()
+
+
+def expression_names(text: str) -> set[str]:
+    """The variables a Camunda attribute's ``${...}`` reads (the deadline functions and builtins are no variables);
+    nothing for a literal."""
+    body = camunda_expression_body(text)
+    if body is None:
+        return set()
+    tree = ast.parse(body, mode="eval")
+    read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return read - set(deadlines.FUNCTIONS) - set(dir(builtins))
+
+
+def dmn_name(element: etree._Element) -> str:
+    """Local name of a DMN element; "" for comments and processing instructions."""
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def decision_outputs() -> dict[str, set[str]]:
+    """The output names of every shipped decision, by decision id."""
+    outputs: dict[str, set[str]] = {}
+    for path in DMN_FILES:
+        for element in parse_xml(path.read_bytes(), rel(path)).iter():
+            if dmn_name(element) == "decision":
+                outputs[element.get("id")] = {o.get("name") for o in element.iter() if dmn_name(o) == "output"}
+    return outputs
+
+
+def required_form_fields() -> dict[str, set[str]]:
+    """The keys of the required fields of every shipped form, by form id."""
+    required = {}
+    for form_id, path in form_ids().items():
+        components = form_components(json.loads(path.read_bytes()).get("components", []))
+        required[form_id] = {
+            c["key"] for c in components if isinstance(c.get("key"), str) and (c.get("validate") or {}).get("required")
+        }
+    return required
+
+
+def _script_sets(script: str) -> set[str]:
+    names = [node for node in ast.walk(ast.parse(script)) if isinstance(node, ast.Name)]
+    stored = {n.id for n in names if isinstance(n.ctx, ast.Store)}
+    return stored - {n.id for n in names if isinstance(n.ctx, ast.Del)}
+
+
+def defined_on_every_path(
+    process: etree._Element, decisions: dict[str, set[str]], forms: dict[str, set[str]]
+) -> dict[str, frozenset[str]]:
+    """For every flow node of ``process``: the variables some element has set on every path from a start event to
+    the node, before the node runs (a boundary event: before its activity ran).
+
+    A script task sets the names it assigns anywhere in its script and does not delete (the shipped scripts set
+    defaults in ``try``/``except NameError``); a business rule task its decision's outputs; a user task its form's
+    required fields (the staff UI refuses the form without them); any element its ``camunda:outputParameter``s. A
+    start event brings nothing for certain: a message may come from outside with any payload.
+    """
+    nodes = {el.get("id"): el for el in process if isinstance(el.tag, str) and localname(el) in FLOW_NODES}
+    nested = [node_id for node_id, el in nodes.items() if localname(el) in SUBPROCESSES]
+    assert not nested, f"process {process.get('id')!r}: subprocesses {nested} are not analysed; extend this check"
+    sources: dict[str, list[tuple[str, str]]] = {node_id: [] for node_id in nodes}
+    for flow in process.findall(f"{{{BPMN_NS}}}sequenceFlow"):
+        sources[flow.get("targetRef")].append(("after", flow.get("sourceRef")))
+    for node_id, el in nodes.items():
+        if localname(el) == "boundaryEvent":
+            sources[node_id].append(("before", el.get("attachedToRef")))
+
+    sets: dict[str, set[str]] = {}
+    for node_id, el in nodes.items():
+        kind = localname(el)
+        found = {p.get("name") for p in el.iter(f"{{{CAMUNDA_NS}}}outputParameter")}
+        if kind == "scriptTask":
+            found |= _script_sets(el.findtext(f"{{{BPMN_NS}}}script") or "")
+        elif kind == "businessRuleTask":
+            found |= decisions.get(camunda_attribute(el, "decisionRef"), set())
+        elif kind == "userTask":
+            found |= forms.get(camunda_attribute(el, "formRef"), set())
+        sets[node_id] = found
+    everything = frozenset().union(*sets.values(), {"<anything>"})
+
+    before = {node_id: everything for node_id in nodes}
+    changed = True
+    while changed:
+        changed = False
+        for node_id in nodes:
+            incoming = [before[ref] if when == "before" else before[ref] | sets[ref] for when, ref in sources[node_id]]
+            value = frozenset.intersection(*incoming) if incoming else frozenset()
+            if value != before[node_id]:
+                before[node_id], changed = value, True
+    return before
+
+
+def user_tasks(path: Path) -> list[tuple[etree._Element, etree._Element]]:
+    """(process, user task) for every user task of a file."""
+    return [
+        (process, task)
+        for process in bpmn_root(path).findall(f"{{{BPMN_NS}}}process")
+        for task in process.iter(f"{{{BPMN_NS}}}userTask")
+    ]
+
+
+def _where(task: etree._Element) -> str:
+    return f"userTask {task.get('id')!r} (line {task.sourceline})"
+
+
+@pytest.mark.parametrize("path", **by_name(BPMN_FILES))
+def test_user_task_due_dates_and_priorities_are_valid(path):
+    problems = []
+    for _process, task in user_tasks(path):
+        for attribute in ("dueDate", "priority"):
+            text = camunda_attribute(task, attribute)
+            if not text:
+                continue
+            what = f"{_where(task)}: camunda:{attribute} {text!r}"
+            body = camunda_expression_body(text)
+            if body is not None:
+                try:
+                    compile_expression(body, task.get("id"))
+                except ScriptError as error:
+                    problems.append(f"{what} does not compile: {error}")
+            elif "${" in text or "#{" in text:
+                problems.append(f"{what}: write one whole expression, ${{...}}, or a literal")
+            elif attribute == "dueDate":
+                try:
+                    parse_date(text)
+                except ValueError:
+                    problems.append(f"{what} is not an ISO 8601 date-time")
+            elif not re.fullmatch(r"[+-]?\d+", text):
+                problems.append(f"{what} is not a whole number")
+    assert not problems, problems_message(path, problems)
+
+
+@pytest.mark.parametrize("path", **by_name(BPMN_FILES))
+def test_user_task_due_dates_and_priorities_read_only_what_every_path_sets(path):
+    # A ${...} naming a variable that is missing fails the step that creates the task.
+    decisions, forms = decision_outputs(), required_form_fields()
+    problems = []
+    for process in bpmn_root(path).findall(f"{{{BPMN_NS}}}process"):
+        defined = defined_on_every_path(process, decisions, forms)
+        for task in process.iter(f"{{{BPMN_NS}}}userTask"):
+            for attribute in ("dueDate", "priority"):
+                missing = sorted(expression_names(camunda_attribute(task, attribute)) - defined[task.get("id")])
+                if missing:
+                    problems.append(
+                        f"{_where(task)}: camunda:{attribute} reads {', '.join(missing)}, which some path into the "
+                        "task does not set"
+                    )
+    assert not problems, problems_message(path, problems)
+
+
+@pytest.mark.parametrize("path", **by_name(BPMN_FILES))
+def test_the_listed_user_tasks_and_only_they_are_due_at_their_deadlines(path):
+    problems = []
+    for process in bpmn_root(path).findall(f"{{{BPMN_NS}}}process"):
+        listed = TASK_DUE_DATES.get(process.get("id"), {})
+        actual = {
+            task.get("id"): camunda_attribute(task, "dueDate")
+            for task in process.iter(f"{{{BPMN_NS}}}userTask")
+            if camunda_attribute(task, "dueDate")
+        }
+        for task_id in sorted(set(listed) | set(actual)):
+            if listed.get(task_id) != actual.get(task_id):
+                problems.append(
+                    f"process {process.get('id')!r}, userTask {task_id!r}: camunda:dueDate is "
+                    f"{actual.get(task_id)!r}, the list says {listed.get(task_id)!r}"
+                )
+    assert not problems, problems_message(path, problems)
+
+
+@pytest.mark.parametrize("path", **by_name(BPMN_FILES))
+def test_a_user_task_is_due_when_its_interrupting_timer_takes_it_away(path):
+    root = bpmn_root(path)
+    tasks = {task.get("id"): task for task in root.iter(f"{{{BPMN_NS}}}userTask")}
+    problems = []
+    for event in root.iter(f"{{{BPMN_NS}}}boundaryEvent"):
+        task = tasks.get(event.get("attachedToRef") or "")
+        time_date = event.findtext(f"{{{BPMN_NS}}}timerEventDefinition/{{{BPMN_NS}}}timeDate")
+        if task is None or time_date is None or event.get("cancelActivity") == "false":
+            continue
+        if camunda_attribute(task, "dueDate") != time_date.strip():
+            problems.append(
+                f"{_where(task)}: camunda:dueDate is {camunda_attribute(task, 'dueDate')!r}, but timer "
+                f"{event.get('id')!r} takes the task away at {time_date.strip()!r}"
+            )
+    assert not problems, problems_message(path, problems)
+
+
+@pytest.mark.parametrize("path", **by_name(BPMN_FILES))
+def test_every_user_task_after_the_priority_decision_carries_the_decided_priority(path):
+    decisions, forms = decision_outputs(), required_form_fields()
+    problems = []
+    for process in bpmn_root(path).findall(f"{{{BPMN_NS}}}process"):
+        defined = defined_on_every_path(process, decisions, forms)
+        for task in process.iter(f"{{{BPMN_NS}}}userTask"):
+            priority = camunda_attribute(task, "priority")
+            decided = "uzdevuma_prioritate" in defined[task.get("id")]
+            if decided and priority != TASK_PRIORITY:
+                problems.append(f"{_where(task)}: camunda:priority is {priority!r}, not {TASK_PRIORITY!r}")
+            elif not decided and priority:
+                problems.append(
+                    f"{_where(task)}: camunda:priority {priority!r} before the priority is decided on every path"
+                )
+    assert not problems, problems_message(path, problems)
+
+
+def test_the_priority_decision_gives_each_priority_its_camunda_task_priority():
+    path = PROCESSES / "prioritate.dmn"
+    root = parse_xml(path.read_bytes(), rel(path))
+    (table,) = [e for e in root.iter() if dmn_name(e) == "decisionTable"]
+    columns = [o.get("name") for o in table if dmn_name(o) == "output"]
+    assert "uzdevuma_prioritate" in columns, f"{rel(path)}: no output uzdevuma_prioritate"
+    rules = [r for r in table if dmn_name(r) == "rule"]
+    assert len(rules) == 9, f"{rel(path)}: {len(rules)} rules, not one per impact × urgency"
+    for rule in rules:
+        cells = [c.findtext("{*}text") for c in rule if dmn_name(c) == "outputEntry"]
+        values = dict(zip(columns, cells, strict=True))
+        assert CAMUNDA_TASK_PRIORITY[int(values["prioritate"])] == int(values["uzdevuma_prioritate"]), (
+            f"{rel(path)}: rule {rule.get('id')!r} gives prioritate {values['prioritate']} and "
+            f"uzdevuma_prioritate {values['uzdevuma_prioritate']}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -511,3 +801,67 @@ def test_the_form_catalogue_check_names_each_gap():
         "components.ok: missing (the checkbox 'ok' has label)",
         "components.old: the form has no component with that key or id",
     ]
+
+
+SMALL_FLOW = f"""<bpmn:definitions xmlns:bpmn="{BPMN_NS}" xmlns:camunda="{CAMUNDA_NS}" id="D" targetNamespace="t">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:scriptTask id="defaults" scriptFormat="python">
+      <bpmn:script>try:
+    a
+except NameError:
+    a = 1
+scratch = 2
+del scratch</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:exclusiveGateway id="split" default="skip" />
+    <bpmn:businessRuleTask id="decide" camunda:decisionRef="d" />
+    <bpmn:exclusiveGateway id="join" />
+    <bpmn:userTask id="work" camunda:formRef="f" />
+    <bpmn:boundaryEvent id="late" attachedToRef="work"><bpmn:timerEventDefinition /></bpmn:boundaryEvent>
+    <bpmn:serviceTask id="escalate">
+      <bpmn:extensionElements><camunda:inputOutput>
+        <camunda:outputParameter name="e">1</camunda:outputParameter>
+      </camunda:inputOutput></bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="defaults" />
+    <bpmn:sequenceFlow id="f2" sourceRef="defaults" targetRef="split" />
+    <bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="decide" />
+    <bpmn:sequenceFlow id="skip" sourceRef="split" targetRef="join" />
+    <bpmn:sequenceFlow id="f4" sourceRef="decide" targetRef="join" />
+    <bpmn:sequenceFlow id="f5" sourceRef="join" targetRef="work" />
+    <bpmn:sequenceFlow id="f6" sourceRef="work" targetRef="end" />
+    <bpmn:sequenceFlow id="f7" sourceRef="late" targetRef="escalate" />
+    <bpmn:sequenceFlow id="f8" sourceRef="escalate" targetRef="join" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_the_path_analysis_keeps_only_what_every_path_into_an_element_sets():
+    (process,) = etree.fromstring(SMALL_FLOW.encode()).findall(f"{{{BPMN_NS}}}process")
+    before = defined_on_every_path(process, decisions={"d": {"b"}}, forms={"f": {"c"}})
+    # The decision's b is set on one branch only; the form's c only once the task is done; scratch is deleted.
+    assert before["start"] == frozenset()
+    assert before["split"] == before["decide"] == before["join"] == before["work"] == {"a"}
+    # A boundary event leaves before its task was completed; the loop back through it keeps what all paths set.
+    assert before["late"] == before["escalate"] == {"a"}
+    assert before["end"] == {"a", "c"}
+    # When the other branch sets b too, b is set on every path to the task.
+    both = SMALL_FLOW.replace('<bpmn:exclusiveGateway id="split" default="skip" />', "").replace(
+        '<bpmn:startEvent id="start" />',
+        '<bpmn:startEvent id="start" /><bpmn:scriptTask id="split"><bpmn:script>b = 2</bpmn:script></bpmn:scriptTask>',
+    )
+    (process,) = etree.fromstring(both.encode()).findall(f"{{{BPMN_NS}}}process")
+    before = defined_on_every_path(process, decisions={"d": {"b"}}, forms={"f": {"c"}})
+    assert before["work"] == {"a", "b"}
+    # The escalation's output parameter reaches the task only on the loop: not on every path.
+    assert "e" not in before["work"] and before["late"] == {"a", "b"}
+
+
+def test_expression_names_are_the_variables_an_attribute_reads():
+    text = "${termins if attiecas_uz == 'iestade' else due_in(reakcijas_laiks)}"
+    assert expression_names(text) == {"termins", "attiecas_uz", "reakcijas_laiks"}
+    assert expression_names("${max(uzdevuma_prioritate, 50)}") == {"uzdevuma_prioritate"}
+    assert expression_names("2026-12-01T09:00:00+02:00") == set()
+    assert expression_names("70") == set()

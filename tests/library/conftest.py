@@ -36,7 +36,7 @@ from engine.notifications import EmailNotifier, SmtpSettings
 from engine.process_engine import ProcessEngine
 from engine.services import history
 from engine.storage.tables import history_event
-from engine.variables import variables_from_typed, variables_to_typed
+from engine.variables import parse_date, variables_from_typed, variables_to_typed
 from tests.conftest import PASSWORD, ApiClient
 from tests.test_notifications import Recorder, free_port
 from web.app import create_app
@@ -62,6 +62,10 @@ USERS = {
 }
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+#: Camunda's user task priority (higher is more urgent, 50 the default) for the methodology's priority (1 critical
+#: … 4 low), as ``prioritate.dmn`` decides it in ``uzdevuma_prioritate``.
+TASK_PRIORITY = {1: 90, 2: 70, 3: 50, 4: 30}
 
 
 # --- flow coverage ---------------------------------------------------------------------------------------
@@ -322,6 +326,27 @@ def events(library: Library, instance_id: str, event_type: str) -> list[dict]:
 def body(message: EmailMessage) -> str:
     """A received mail's plain-text body."""
     return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def task_due(task: dict) -> datetime | None:
+    """A REST task row's ``due`` (Camunda's date format) as an aware datetime; None for a task without one."""
+    return parse_date(task["due"]) if task["due"] else None
+
+
+def assert_due_at_termins(library: Library, instance_id: str, key: str) -> dict:
+    """The open task ``key``, as the inbox reads its row (``GET /engine-rest/task``), is due at the instance's
+    deadline ``termins`` and carries the Camunda priority of the instance's ``prioritate`` (Camunda's default, 50,
+    in a process without the priority decision); the row."""
+    task = library.task(instance_id, key)
+    data = library.variables(instance_id)
+    assert task_due(task) == datetime.fromisoformat(data["termins"]), (
+        f"{key} is due {task['due']}, not {data['termins']}"
+    )
+    expected = TASK_PRIORITY[data["prioritate"]] if "prioritate" in data else 50
+    assert task["priority"] == expected, (
+        f"{key} has priority {task['priority']}, not {expected} (prioritate {data['prioritate']})"
+    )
+    return task
 
 
 def basic(user: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.library.conftest import PROCESSES, RIGA, body, events
+from tests.library.conftest import PROCESSES, RIGA, assert_due_at_termins, body, events, task_due
 
 KEY = "incidentu_parvaldiba"
 
@@ -118,7 +118,11 @@ def test_kac_reports_an_incident_level_2_diagnoses_resolves_and_the_reporter_is_
     # The KAC starts incident management itself (its plain start event), as from Camunda's task list.
     pid = library.start(KEY, role="kac", business_key="PIE-2026-0201", **REPORT)["id"]
     assert library.activities(pid)[0] == "StartEvent_tiesi"
-    assert library.task(pid, "Task_pienemt")["camundaFormRef"]["key"] == "incidents-pienemsana"
+    accept = library.task(pid, "Task_pienemt")
+    assert accept["camundaFormRef"]["key"] == "incidents-pienemsana"
+    # Reported here, the incident has no deadline until it is prioritised, and Camunda's default priority.
+    assert task_due(accept) is None and accept["priority"] == 50
+    assert library.variables(pid)["termins"] is None and library.variables(pid)["uzdevuma_prioritate"] == 50
     library.complete(pid, "Task_pienemt", "l2", **ACCEPTED)
     data = library.variables(pid)
     # Medium impact and urgency: priority 3, three working days: the end of Thursday.
@@ -129,9 +133,11 @@ def test_kac_reports_an_incident_level_2_diagnoses_resolves_and_the_reporter_is_
     )
     assert datetime.fromisoformat(data["termins"]) == at(26, 17)
     assert data["avots"] is None and data["valoda"] == "lv"
+    assert assert_due_at_termins(library, pid, "Task_diagnosticet")["priority"] == 50
 
     library.advance(timedelta(hours=1))
     diagnose(library, pid)
+    assert_due_at_termins(library, pid, "Task_noverst")
     library.advance(timedelta(hours=1, minutes=20))
     resolve(library, pid)
 
@@ -186,6 +192,9 @@ def test_incident_from_intake_goes_to_a_partner_and_the_result_is_handed_back_to
         steidzamiba="videja",
     )
     assert library.variables(pid)["prioritate"] == 2
+    # High priority (Camunda's 70), due at the restoration deadline this process set: one working day, Tuesday 17:00.
+    diagnosis = assert_due_at_termins(library, pid, "Task_diagnosticet")
+    assert diagnosis["priority"] == 70 and task_due(diagnosis) == at(24, 17)
 
     # Level 2 cannot resolve it: the payment module's supplier (level 3) does, level 2 restores the service.
     library.complete(
@@ -199,6 +208,7 @@ def test_incident_from_intake_goes_to_a_partner_and_the_result_is_handed_back_to
         uzdevums_partnerim="Novērst 502 kļūdu maksājumu moduļa starpniekserverī.",
     )
     assert open_tasks(library, pid) == ["Task_partneris"]
+    assert_due_at_termins(library, pid, "Task_partneris")
     library.complete(
         pid,
         "Task_partneris",
@@ -269,6 +279,9 @@ def test_missed_deadlines_escalate_to_the_service_owner_who_decides_who_continue
     library.advance(to=at(23, 13, 1))
     assert open_tasks(library, pid) == ["Task_eskalet"]
     assert "Timer_diagnosticet_termins" in library.activities(pid)
+    # The owner has the reaction time (1 working hour) from the escalation; still critical.
+    escalation = library.task(pid, "Task_eskalet")
+    assert task_due(escalation) == at(23, 14, 1) and escalation["priority"] == 90
     library.complete(
         pid,
         "Task_eskalet",
@@ -281,7 +294,7 @@ def test_missed_deadlines_escalate_to_the_service_owner_who_decides_who_continue
     )
     data = library.variables(pid)
     assert data["eskalacijas"] == 1 and datetime.fromisoformat(data["termins"]) == at(26, 17)
-    assert open_tasks(library, pid) == ["Task_partneris"]
+    assert task_due(assert_due_at_termins(library, pid, "Task_partneris")) == at(26, 17)
 
     # The partner is reminded every day (three times), then misses Thursday's deadline too.
     for day, count in ((24, 1), (25, 2), (26, 3)):

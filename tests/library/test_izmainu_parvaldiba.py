@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.library.conftest import PROCESSES, RIGA, Library, body
+from tests.library.conftest import PROCESSES, RIGA, Library, assert_due_at_termins, body, task_due
 
 KEY = "izmainu_parvaldiba"
 INTAKE = "pieteikumu_parvaldiba"
@@ -69,7 +69,17 @@ def test_normalas_izmainas_apstiprinatas(library: Library) -> None:
 
     change = request_change(library, "IZM-2026-0001", role="kac")
     assert open_tasks(library, change) == ["Task_registret"]
-    assert library.variables(change) == {"avots": None, "epasts": None, "valoda": "lv", "atgadinajumi": 0}
+    assert library.variables(change) == {
+        "avots": None,
+        "epasts": None,
+        "valoda": "lv",
+        "atgadinajumi": 0,
+        "termins": None,
+        "uzdevuma_prioritate": 50,
+    }
+    # Registered here, the change has no deadline before its priority is decided, and Camunda's default priority.
+    registration = library.task(change, "Task_registret")
+    assert task_due(registration) is None and registration["priority"] == 50
 
     library.complete(
         change,
@@ -89,6 +99,7 @@ def test_normalas_izmainas_apstiprinatas(library: Library) -> None:
     values = library.variables(change)
     assert (values["prioritate"], values["prioritates_nosaukums"]) == (3, "videja")
     assert datetime.fromisoformat(values["termins"]) == at(2026, 11, 26, 17, 0)
+    assert_due_at_termins(library, change, "Task_novertet")
 
     library.complete(
         change,
@@ -101,6 +112,9 @@ def test_normalas_izmainas_apstiprinatas(library: Library) -> None:
         nepieciesamie_resursi="Izstrādātājs 3 dienas, testētājs 1 diena.",
     )
     assert open_tasks(library, change) == ["Task_padome"]
+    # The deadline is the assessment's: the board meets on its own schedule, at the change's priority.
+    board = library.task(change, "Task_padome")
+    assert task_due(board) is None and board["priority"] == 50
     library.complete(
         change,
         "Task_padome",
@@ -286,8 +300,10 @@ def test_arkartas_izmainas_no_problemas(library: Library) -> None:
         izmainu_pamatojums="Portāls nav pieejams vairākas reizes dienā.",
         izmainu_veids="arkartas",
     )
-    # The fast path: no assessment, no board before the decision.
+    # The fast path: no assessment, no board before the decision, which is due at the deadline (critical: 90).
     assert open_tasks(library, change) == ["Task_arkartas_lemums"]
+    emergency = assert_due_at_termins(library, change, "Task_arkartas_lemums")
+    assert emergency["priority"] == 90 and task_due(emergency) == at(2026, 11, 23, 13, 0)
     library.complete(
         change,
         "Task_arkartas_lemums",
@@ -374,6 +390,9 @@ def test_novertesanas_termins_atgadinajums_un_eskalacija(library: Library) -> No
         .get_json()[0]["name"]
         == "Hierarhiski eskalēt nokavēto novērtēšanu"
     )
+    # The owner has the reaction time (2 working days) from the escalation: the end of Wednesday.
+    escalation = library.task(change, "Task_eskalet")
+    assert task_due(escalation) == at(2026, 12, 2, 17, 0) and escalation["priority"] == 30
     library.complete(
         change,
         "Task_eskalet",
@@ -383,6 +402,7 @@ def test_novertesanas_termins_atgadinajums_un_eskalacija(library: Library) -> No
     )
     assert open_tasks(library, change) == ["Task_novertet"]
     assert datetime.fromisoformat(library.variables(change)["termins"]) == at(2026, 12, 1, 17, 0)
+    assert task_due(assert_due_at_termins(library, change, "Task_novertet")) == at(2026, 12, 1, 17, 0)
 
     library.complete(
         change,
@@ -443,6 +463,10 @@ def test_izmainu_pieprasijums_no_pieteikuma(library: Library) -> None:
     first = next(e for e in library.history(change) if e["event_type"] == "instance_started")
     assert (first["data"]["fromInstanceId"], first["data"]["messageName"]) == (intake, "izmainu_pieprasijums")
     assert library.variables(change)["avots"] == "pieteikums"
+    # The registration here is due at the intake's deadline, with the intake's priority (4: Camunda's 30).
+    registration = library.task(change, "Task_registret")
+    assert task_due(registration) == datetime.fromisoformat(library.variables(intake)["termins"])
+    assert registration["priority"] == 30
 
     library.complete(
         change,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.library.conftest import RIGA, USERS, body, events, timer_due
+from tests.library.conftest import RIGA, USERS, assert_due_at_termins, body, events, task_due, timer_due
 
 KEY = "konfiguraciju_parvaldiba"
 PIETEICEJS = "ilze.berzina@iestade.example.lv"
@@ -61,7 +61,10 @@ def test_jauna_pakalpojuma_kv_registresana_ar_papildinajumiem_un_labosanu(librar
         dati_pilnigi="ne",
         trukstosa_informacija="Nav norādīta datubāze un atbildīgais speciālists.",
     )
-    assert library.task(iid, "Task_papildinat")["name"] == "Papildināt KV datus"
+    completion = library.task(iid, "Task_papildinat")
+    assert completion["name"] == "Papildināt KV datus"
+    # Before the priority decision: no deadline, Camunda's default priority.
+    assert task_due(completion) is None and completion["priority"] == 50
     library.complete(
         iid,
         "Task_papildinat",
@@ -79,7 +82,8 @@ def test_jauna_pakalpojuma_kv_registresana_ar_papildinajumiem_un_labosanu(librar
     assert variables["prioritates_nosaukums"] == "videja"
     assert variables["atrisinasanas_laiks"] == "3 darba dienas"
     assert datetime.fromisoformat(variables["termins"]) == datetime(2026, 11, 26, 17, 0, tzinfo=RIGA)
-    assert library.task(iid, "Task_registret")["name"] == "Reģistrēt jaunā pakalpojuma KV KVDB"
+    registration = assert_due_at_termins(library, iid, "Task_registret")
+    assert registration["name"] == "Reģistrēt jaunā pakalpojuma KV KVDB" and registration["priority"] == 50
 
     library.complete(
         iid,
@@ -90,6 +94,8 @@ def test_jauna_pakalpojuma_kv_registresana_ar_papildinajumiem_un_labosanu(librar
         registresanas_piezimes="Saistības ievadītas KVDB attiecību tabulā.",
         rezultats="Reģistrētas 5 KV (KVDB-2026-0142), statuss: testēšanā.",
     )
+    # The approval is part of the work the deadline is for: the requester hears the result after it.
+    assert_due_at_termins(library, iid, "Task_apstiprinat")
     # The owner returns the record for correction: it comes back to the executor with a new deadline.
     library.complete(
         iid,
@@ -192,6 +198,8 @@ def test_statusa_maina_ar_atgadinajumu_un_eskalaciju(library):
     library.advance(to=first_deadline + timedelta(minutes=1))
     escalation = library.task(iid, "Task_eskalacija")
     assert escalation["name"] == "Risināt KV uzskaites kavējumu"
+    # The owner has the reaction time (1 working day) from the escalation: the end of Friday.
+    assert task_due(escalation) == datetime(2026, 11, 27, 17, 0, tzinfo=RIGA) and escalation["priority"] == 50
     assert [t["taskDefinitionKey"] for t in library.tasks(iid)] == ["Task_eskalacija"]
     owner_tasks = library.api("pakalpojuma-turetajs").get("/engine-rest/task", query_string={"processInstanceId": iid})
     assert [t["taskDefinitionKey"] for t in owner_tasks.get_json()] == ["Task_eskalacija"]
@@ -206,6 +214,7 @@ def test_statusa_maina_ar_atgadinajumu_un_eskalaciju(library):
     # Assigned again with a new deadline counted from now (Thursday 17:01): 3 working days, past the weekend.
     new_deadline = datetime.fromisoformat(library.variables(iid)["termins"])
     assert new_deadline == datetime(2026, 12, 1, 17, 0, tzinfo=RIGA)
+    assert task_due(assert_due_at_termins(library, iid, "Task_statuss")) == new_deadline
     library.complete(
         iid,
         "Task_statuss",

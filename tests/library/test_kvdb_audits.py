@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from tests.library.conftest import RIGA, body, due, events, timer_due
+from tests.library.conftest import RIGA, assert_due_at_termins, body, due, events, task_due, timer_due
 
 KEY = "kvdb_audits"
 TURETAJS = "tenis.ozols@iestade.example.lv"
@@ -54,6 +54,8 @@ def test_ceturksna_audits_bez_neatbilstibam(library):
     assert library.task(iid, "Task_planot")["name"] == "Noteikt audita tvērumu"
     plan(library, iid)
     assert datetime.fromisoformat(library.variables(iid)["termins"]) == datetime(2027, 3, 9, 17, 0, tzinfo=RIGA)
+    # The verification is due at its deadline; the audit has no priority decision: Camunda's default.
+    assert assert_due_at_termins(library, iid, "Task_verificet")["priority"] == 50
     library.complete(
         iid,
         "Task_verificet",
@@ -112,6 +114,8 @@ def test_neatbilstibas_labo_lidz_parbaude_tos_pienem_ar_atgadinajumu_un_eskalaci
     deadline = timer_due(library, iid, "Timer_verificet_termins")
     library.advance(to=deadline + timedelta(minutes=5))
     assert [t["taskDefinitionKey"] for t in library.tasks(iid)] == ["Task_eskalacija"]
+    # The audit has no reaction time: the escalation has no due date of its own.
+    assert task_due(library.task(iid, "Task_eskalacija")) is None
     library.complete(
         iid,
         "Task_eskalacija",
@@ -120,6 +124,7 @@ def test_neatbilstibas_labo_lidz_parbaude_tos_pienem_ar_atgadinajumu_un_eskalaci
         atrisinasanas_laiks="5 darba dienas",
     )
     assert datetime.fromisoformat(library.variables(iid)["termins"]) == datetime(2027, 3, 16, 17, 0, tzinfo=RIGA)
+    assert_due_at_termins(library, iid, "Task_verificet")
 
     library.complete(
         iid,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from tests.library.conftest import RIGA, body, due, events, timer_due
+from tests.library.conftest import RIGA, assert_due_at_termins, body, due, events, task_due, timer_due
 
 KEY = "nepartrauktibas_parskatisana"
 TURETAJI = "pakalpojumu-turetaji@iestade.example.lv"
@@ -62,7 +62,9 @@ def test_ikgadeja_parskatisana_plani_atbilst(library):
     variables = library.variables(iid)
     assert variables["atrisinasanas_laiks"] == "20 darba dienas"
     assert datetime.fromisoformat(variables["termins"]) == datetime(2027, 12, 21, 17, 0, tzinfo=RIGA)
-    assert library.task(iid, "Task_parskatit")["name"] == "Pārskatīt un auditēt nepārtrauktības plānus"
+    # The review is due at its deadline; the yearly review has no priority decision: Camunda's default.
+    review_task = assert_due_at_termins(library, iid, "Task_parskatit")
+    assert review_task["name"] == "Pārskatīt un auditēt nepārtrauktības plānus" and review_task["priority"] == 50
     review(library, iid, "atbilst", audita_konstatejumi="Plāni atbilst; kontaktu saraksti aktuāli.")
     library.complete(
         iid,
@@ -94,8 +96,14 @@ def test_parskatisanas_kavejums_aktualizesana_testi_un_parstradasana(library):
     library.task(iid, "Task_parskatit")
 
     # Twenty working days: the service owner gets the escalation and sets a new deadline.
-    library.advance(to=timer_due(library, iid, "Timer_parskatit_termins") + timedelta(minutes=1))
+    deadline = timer_due(library, iid, "Timer_parskatit_termins")
+    assert deadline == datetime(2027, 12, 21, 17, 0, tzinfo=RIGA)
+    library.advance(to=deadline + timedelta(minutes=1))
     assert [t["taskDefinitionKey"] for t in library.tasks(iid)] == ["Task_eskalacija"]
+    # The owner has the review's reaction time (5 working days) from the escalation: 22, 23, 27, 28 and 29
+    # December (24 December is a holiday, 25 and 26 a weekend).
+    escalation = library.task(iid, "Task_eskalacija")
+    assert task_due(escalation) == datetime(2027, 12, 29, 17, 0, tzinfo=RIGA) and escalation["priority"] == 50
     library.complete(
         iid,
         "Task_eskalacija",

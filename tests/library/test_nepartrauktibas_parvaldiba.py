@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.library.conftest import RIGA, USERS, body, events, timer_due
+from tests.library.conftest import RIGA, USERS, assert_due_at_termins, body, events, task_due, timer_due
 
 KEY = "nepartrauktibas_parvaldiba"
 PAULS = "pauls.liepins@iestade.example.lv"
@@ -91,10 +91,14 @@ def test_nepartrauktibas_plans_ar_neizdevusos_testu_un_parstradasanu(library):
     variables = library.variables(iid)
     # A critical service: the recovery plans are due within 5 working days.
     assert (variables["prioritate"], variables["prioritates_nosaukums"]) == (1, "kritiska")
+    # The strategy follows the criticality decision (Camunda's 90) but comes before the plans' deadline.
+    strategy_task = library.task(iid, "Task_strategija")
+    assert task_due(strategy_task) is None and strategy_task["priority"] == 90
     strategy(library, iid)
     variables = library.variables(iid)
     assert variables["plana_izstrades_laiks"] == "5 darba dienas"
     assert datetime.fromisoformat(variables["termins"]) == datetime(2026, 11, 30, 17, 0, tzinfo=RIGA)
+    assert_due_at_termins(library, iid, "Task_plani")
 
     plans(library, iid)
     # The failover takes too long: the plan is improved and tested again.
@@ -195,6 +199,9 @@ def test_planu_kavejums_atgadinajums_un_eskalacija_anglu_valoda(library):
     assert deadline == datetime(2026, 12, 21, 17, 0, tzinfo=RIGA)
     library.advance(to=deadline + timedelta(minutes=1))
     assert [t["taskDefinitionKey"] for t in library.tasks(iid)] == ["Task_eskalacija"]
+    # The owner has the reaction time (2 working days) from the escalation: 22 and 23 December.
+    escalation = library.task(iid, "Task_eskalacija")
+    assert task_due(escalation) == datetime(2026, 12, 23, 17, 0, tzinfo=RIGA) and escalation["priority"] == 30
     library.complete(
         iid,
         "Task_eskalacija",

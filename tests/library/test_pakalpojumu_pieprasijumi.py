@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.library.conftest import PROCESSES, RIGA, body, events
+from tests.library.conftest import PROCESSES, RIGA, assert_due_at_termins, body, events, task_due
 
 KEY = "pakalpojumu_pieprasijumi"
 
@@ -123,7 +123,10 @@ def test_kac_registers_a_request_it_is_granted_delivered_rated_and_closed(librar
     # The KAC starts the process itself (its plain start event), as from Camunda's task list.
     pid = library.start(KEY, role="kac", business_key="PIE-2026-0101", **REQUESTER)["id"]
     assert library.activities(pid)[0] == "StartEvent_kac"
-    assert library.task(pid, "Task_registret")["camundaFormRef"]["key"] == "pieprasijums-registresana"
+    registration = library.task(pid, "Task_registret")
+    assert registration["camundaFormRef"]["key"] == "pieprasijums-registresana"
+    # Started here, the request has no deadline until it is classified, and Camunda's default priority.
+    assert task_due(registration) is None and registration["priority"] == 50
 
     library.complete(pid, "Task_registret", "kac", **REGISTRATION)
     data = library.variables(pid)
@@ -135,6 +138,7 @@ def test_kac_registers_a_request_it_is_granted_delivered_rated_and_closed(librar
     )
     assert datetime.fromisoformat(data["termins"]) == at(30, 17)
     assert data["avots"] is None and data["valoda"] == "lv"
+    assert assert_due_at_termins(library, pid, "Task_izvertet")["priority"] == 30
 
     library.complete(
         pid,
@@ -151,6 +155,7 @@ def test_kac_registers_a_request_it_is_granted_delivered_rated_and_closed(librar
     assert "Izziņa par deklarēto dzīvesvietu" in body(granted)
 
     library.advance(timedelta(hours=3))
+    assert_due_at_termins(library, pid, "Task_sniegt")
     deliver(library, pid)
     resolved = library.mails(to="janis.berzins@example.lv")[-1]
     assert resolved["Subject"] == "Pieteikums Nr. PIE-2026-0101 izpildīts"
@@ -162,6 +167,9 @@ def test_kac_registers_a_request_it_is_granted_delivered_rated_and_closed(librar
         "pieprasitaja_atbilde", business_key="PIE-2026-0101", apmierinatiba=5, atsauksme="Ātri un ērti, paldies!"
     )
     assert answer[0]["resultType"] == "Execution"
+    # The evaluation comes after the result: no deadline of the request's, the request's priority.
+    evaluation = library.task(pid, "Task_novertet")
+    assert task_due(evaluation) is None and evaluation["priority"] == 30
     library.complete(
         pid,
         "Task_novertet",
@@ -211,7 +219,10 @@ def test_request_from_intake_in_english_clarified_partner_involved_result_handed
     assert started["data"]["messageName"] == "pakalpojuma_pieprasijums"
     passed = library.variables(pid)
     assert passed["avots"] == "pieteikums" and passed["valoda"] == "en" and passed["epasts"] == "anna.smith@example.com"
-    assert library.task(pid, "Task_registret")
+    # The registration here is due at the intake's deadline, with the intake's priority (3: Camunda's 50).
+    registration = library.task(pid, "Task_registret")
+    assert task_due(registration) == datetime.fromisoformat(library.variables(intake)["termins"]) == at(26, 17)
+    assert registration["priority"] == passed["uzdevuma_prioritate"] == 50
 
     library.complete(
         pid,
@@ -260,6 +271,8 @@ def test_request_from_intake_in_english_clarified_partner_involved_result_handed
     # 33.5 working hours were left on Monday 09:00; counted again from Wednesday 11:00 they end on Tuesday 10:30.
     assert datetime.fromisoformat(library.variables(pid)["termins"]) == datetime(2026, 12, 1, 10, 30, tzinfo=RIGA)
     assert library.variables(pid)["precizejumi"] == 1
+    # The decision task is due at the moved deadline.
+    assert task_due(assert_due_at_termins(library, pid, "Task_izvertet")) == datetime(2026, 12, 1, 10, 30, tzinfo=RIGA)
 
     library.complete(
         pid,
@@ -284,6 +297,7 @@ def test_request_from_intake_in_english_clarified_partner_involved_result_handed
         uzdevums_partnerim="Piegādāt lietas 1935/17 un 1935/18 no Cēsu zonālā arhīva uz centrālo lasītavu.",
     )
     assert [t["taskDefinitionKey"] for t in library.tasks(pid)] == ["Task_partneris"]
+    assert_due_at_termins(library, pid, "Task_partneris")
     library.complete(
         pid,
         "Task_partneris",
@@ -429,6 +443,9 @@ def test_overdue_delivery_escalates_to_the_service_owner_and_reminds_the_executo
         "Timer_sniegt_atgadinajums",
         "Timer_sniegt_termins",
     ]
+    # The inbox shows the delivery as critical (Camunda's 90), due when its escalation timer fires.
+    delivery = assert_due_at_termins(library, pid, "Task_sniegt")
+    assert delivery["priority"] == 90 and task_due(delivery) == at(23, 13)
 
     # Reaction time passes: a reminder is recorded, the work stays with level 2.
     library.advance(to=at(23, 10, 1))
@@ -443,6 +460,9 @@ def test_overdue_delivery_escalates_to_the_service_owner_and_reminds_the_executo
         "/engine-rest/task", query_string={"candidateGroup": "pakalpojuma-turetajs"}
     )
     assert [t["taskDefinitionKey"] for t in owner_tasks.get_json()] == ["Task_eskalet"]
+    # The request is overdue; the owner has the reaction time (1 working hour) from the escalation (13:01) to decide.
+    escalation = library.task(pid, "Task_eskalet")
+    assert task_due(escalation) == at(23, 14, 1) and escalation["priority"] == 90
     library.complete(
         pid,
         "Task_eskalet",
@@ -454,11 +474,13 @@ def test_overdue_delivery_escalates_to_the_service_owner_and_reminds_the_executo
     data = library.variables(pid)
     assert datetime.fromisoformat(data["termins"]) == at(24, 17)  # one working day: the end of Tuesday
     assert data["eskalacijas"] == 1
+    assert task_due(assert_due_at_termins(library, pid, "Task_sniegt")) == at(24, 17)
 
     # Level 2 hands part of the work to a partner, who misses the new deadline too.
     library.complete(
         pid, "Task_sniegt", "l2", iesaistit_partneri="ja", uzdevums_partnerim="Apstiprināt ziņas no VZD kadastra."
     )
+    assert task_due(assert_due_at_termins(library, pid, "Task_partneris")) == at(24, 17)
     library.advance(to=at(24, 17, 1))
     assert [t["taskDefinitionKey"] for t in library.tasks(pid)] == ["Task_eskalet"]
     library.complete(

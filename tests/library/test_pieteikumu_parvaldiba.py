@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from engine.variables import variables_to_typed
-from tests.library.conftest import RIGA, USERS
+from tests.library.conftest import RIGA, USERS, assert_due_at_termins, task_due, timer_due
 
 KEY = "pieteikumu_parvaldiba"
 
@@ -79,6 +79,9 @@ def test_a_consultation_is_answered_by_kac_the_requester_informed_and_the_reques
     assert registered["Subject"] == "Pieteikums Nr. PIE-2026-0001 reģistrēts"
     assert "Temats: Dzīvesvietas deklarēšana" in body(registered)
     assert [t["taskDefinitionKey"] for t in library.tasks(instance)] == ["Task_klasificet"]
+    # Before the priority decision there is no deadline and the priority is Camunda's default.
+    classification = library.task(instance, "Task_klasificet")
+    assert task_due(classification) is None and classification["priority"] == 50
 
     classify(
         library,
@@ -93,6 +96,11 @@ def test_a_consultation_is_answered_by_kac_the_requester_informed_and_the_reques
     assert data["prioritate"] == 4 and data["prioritates_nosaukums"] == "zema"
     assert data["reakcijas_laiks"] == "2 darba dienas" and data["atrisinasanas_laiks"] == "5 darba dienas"
     assert data["termins"] == "2026-11-30T17:00:00+02:00"
+    # First-line support is due when its reaction-time timer would pass it to level 2; priority 4 is Camunda's 30.
+    support = library.task(instance, "Task_atbalsts")
+    assert task_due(support) == timer_due(library, instance, "Event_reakcijas_laiks")
+    assert task_due(support) == datetime(2026, 11, 25, 17, 0, tzinfo=RIGA)
+    assert support["priority"] == 30
 
     library.complete(
         instance,
@@ -106,6 +114,8 @@ def test_a_consultation_is_answered_by_kac_the_requester_informed_and_the_reques
     assert resolved["Subject"] == "Pieteikums Nr. PIE-2026-0001 izpildīts"
     assert "Rezultāts:\nVajadzīga bērna dzimšanas apliecība" in body(resolved)
 
+    # KAC answers for the request until it is closed: closing is due at the resolution deadline.
+    assert_due_at_termins(library, instance, "Task_slegt")
     library.complete(instance, "Task_slegt", "kac", apmierinatiba="5", atbilde="Paldies, ka vērsāties pie mums!")
     assert library.state(instance) == "COMPLETED"
     assert library.activities(instance) == [
@@ -244,6 +254,11 @@ def test_an_incident_goes_to_incident_management(library):
     passed = library.variables(incident)
     assert passed["avots"] == "pieteikums" and passed["prioritate"] == 1
     assert passed["atrisinasanas_laiks"] == "4 darba stundas"
+    # Level 2 sees the incident as critical and due at the intake's deadline before it sets its own.
+    accept = library.task(incident, "Task_pienemt")
+    assert task_due(accept) == datetime.fromisoformat(library.variables(instance)["termins"])
+    assert task_due(accept) == datetime(2026, 11, 23, 13, 0, tzinfo=RIGA)
+    assert accept["priority"] == 90 and passed["uzdevuma_prioritate"] == 90
 
     report_result(library, instance, "Atjaunots datubāzes savienojums; pakalpojums darbojas kopš 11:40.")
     library.complete(instance, "Task_slegt", "kac", apmierinatiba="4")
@@ -395,6 +410,9 @@ def test_a_reminder_and_hierarchical_escalation_while_waiting_and_the_result_sti
     assert "Event_termins" in library.activities(instance)
     assert [t["taskDefinitionKey"] for t in library.tasks(instance)] == ["Task_eskalacija"]
     escalation = library.task(instance, "Task_eskalacija")
+    # The deadline has passed; the service owner has the reaction time (2 working days) from the escalation.
+    assert task_due(escalation) == datetime(2026, 12, 2, 17, 0, tzinfo=RIGA)
+    assert escalation["priority"] == 30
     kac_sees = library.api("kac").get("/engine-rest/task", query_string={"processInstanceId": instance}).get_json()
     assert escalation["id"] not in [t["id"] for t in kac_sees]
     library.complete(

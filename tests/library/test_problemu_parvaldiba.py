@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.library.conftest import PROCESSES, RIGA, Library
+from tests.library.conftest import PROCESSES, RIGA, Library, assert_due_at_termins, task_due
 
 KEY = "problemu_parvaldiba"
 CHANGES = "izmainu_parvaldiba"
@@ -59,6 +59,9 @@ def test_problema_no_incidenta_novers_ar_izmainam(library: Library) -> None:
     problem = register(library, "problema", "PIE-2026-0042", **NO_INCIDENTA)
     assert started(library, problem)["data"]["messageName"] == "problema"
     assert open_tasks(library, problem) == ["Task_registret"]
+    # Registration comes before the priority decision: no deadline, Camunda's default priority.
+    registration = library.task(problem, "Task_registret")
+    assert task_due(registration) is None and registration["priority"] == 50
 
     library.complete(
         problem,
@@ -72,6 +75,7 @@ def test_problema_no_incidenta_novers_ar_izmainam(library: Library) -> None:
     assert (values["prioritate"], values["prioritates_nosaukums"]) == (1, "kritiska")
     # 4 working hours from Monday 09:00.
     assert datetime.fromisoformat(values["termins"]) == at(2026, 11, 23, 13, 0)
+    assert assert_due_at_termins(library, problem, "Task_izmeklet")["priority"] == 90
 
     library.complete(
         problem,
@@ -81,6 +85,8 @@ def test_problema_no_incidenta_novers_ar_izmainam(library: Library) -> None:
         pamatcelonis="Datubāzes savienojumu pūls ir 20; pēc 10. novembra atjauninājuma savienojumi netiek atbrīvoti.",
         izmeklesanas_rezultats="noskaidrots",
     )
+    # Recording the known error concludes the investigation: still due at its deadline.
+    assert_due_at_termins(library, problem, "Task_zinama_kluda")
     library.complete(
         problem,
         "Task_zinama_kluda",
@@ -105,9 +111,15 @@ def test_problema_no_incidenta_novers_ar_izmainam(library: Library) -> None:
     assert request["temats"] == "Problēmas novēršana: E-pakalpojumu portālā neatveras iesniegumu veidlapas"
     assert request["apraksts"] == "Uzstādīt lietotnes labojumu 4.2.1, kas atbrīvo savienojumus."
     assert request["epasts"] is None  # an internal change: nobody outside to inform
+    # The change request carries the problem's priority to its registration, but no deadline of the problem's.
+    change_registration = library.task(change, "Task_registret")
+    assert change_registration["priority"] == request["uzdevuma_prioritate"] == 90
+    assert task_due(change_registration) is None
 
-    # Meanwhile the problem waits for the change to be implemented.
+    # Meanwhile the problem waits for the change to be implemented: the check has no deadline of its own.
     assert open_tasks(library, problem) == ["Task_parbaudit"]
+    check = library.task(problem, "Task_parbaudit")
+    assert task_due(check) is None and check["priority"] == 90
 
     # Change management handles it as a standard change; nothing is mailed, nothing is thrown back.
     library.complete(
@@ -168,6 +180,8 @@ def test_problema_no_incidenta_novers_ar_izmainam(library: Library) -> None:
     )
     # A critical problem is a major problem: the process manager reviews it before the trend review.
     assert open_tasks(library, problem) == ["Task_butiska"]
+    review = library.task(problem, "Task_butiska")
+    assert task_due(review) is None and review["priority"] == 90
     library.complete(
         problem,
         "Task_butiska",
@@ -248,8 +262,9 @@ def test_proaktiva_problema_ar_partneri_paliek_zinama_kluda(library: Library) ->
         diagnostika="Serveris un tīkls ir kārtībā; lēnums ir glabātuves masīvā.",
         izmeklesanas_rezultats="partneris",
     )
-    # Functional escalation to level 3: the supplier's user sees and does the task.
+    # Functional escalation to level 3: the supplier's user sees and does the task, by the same deadline.
     assert open_tasks(library, problem) == ["Task_partneris"]
+    assert assert_due_at_termins(library, problem, "Task_partneris")["priority"] == 30
     library.complete(
         problem,
         "Task_partneris",
@@ -422,6 +437,8 @@ def test_problemas_termins_atgadinajums_un_eskalacija(library: Library) -> None:
     assert open_tasks(library, problem) == ["Task_eskalet"]
     escalation = library.task(problem, "Task_eskalet")
     assert escalation["camundaFormRef"]["key"] == "problema-eskalacija"
+    # The owner has the reaction time (1 working day) from the escalation: the end of Friday.
+    assert task_due(escalation) == at(2026, 11, 27, 17, 0) and escalation["priority"] == 50
     # Only the service owner works on the escalation.
     assert library.api("l2").get("/engine-rest/task", query_string={"processInstanceId": problem}).get_json() == []
 
@@ -435,6 +452,7 @@ def test_problemas_termins_atgadinajums_un_eskalacija(library: Library) -> None:
     assert open_tasks(library, problem) == ["Task_izmeklet"]
     # Three more working days from Thursday evening: Friday, Monday, Tuesday 1 December, 17:00.
     assert datetime.fromisoformat(library.variables(problem)["termins"]) == at(2026, 12, 1, 17, 0)
+    assert task_due(assert_due_at_termins(library, problem, "Task_izmeklet")) == at(2026, 12, 1, 17, 0)
 
     library.complete(
         problem,

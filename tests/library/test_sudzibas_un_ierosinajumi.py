@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from engine.variables import variables_to_typed
-from tests.library.conftest import RIGA, USERS
+from tests.library.conftest import RIGA, USERS, assert_due_at_termins, task_due
 
 KEY = "sudzibas_un_ierosinajumi"
 
@@ -45,6 +45,9 @@ def receive(library, business_key: str, **registration) -> str:
     )
     assert started["resultType"] == "ProcessDefinition"
     instance_id = started["processInstance"]["id"]
+    # Received directly, the entry has no deadline before its priority is decided, and Camunda's default priority.
+    entry = library.task(instance_id, "Task_registret")
+    assert task_due(entry) is None and entry["priority"] == 50
     library.complete(instance_id, "Task_registret", "kac", **registration)
     return instance_id
 
@@ -81,7 +84,8 @@ def test_a_complaint_about_a_service_is_accepted_corrected_documented_and_answer
     assert "Izziņa izsniegta ar nokavēšanos" in body(acknowledgement)
 
     # The service owner, not the front office, evaluates and decides.
-    task = library.task(instance, "Task_izvertet")
+    task = assert_due_at_termins(library, instance, "Task_izvertet")
+    assert task["priority"] == 30
     kac_sees = library.api("kac").get("/engine-rest/task", query_string={"processInstanceId": instance}).get_json()
     assert task["id"] not in [t["id"] for t in kac_sees]
     library.complete(
@@ -93,6 +97,8 @@ def test_a_complaint_about_a_service_is_accepted_corrected_documented_and_answer
         lemums="pienemt",
         pamatojums="Sūdzība pamatota: solītais pakalpojuma līmenis (3 darba dienas) nav ievērots.",
     )
+    # The submitter waits for the answer: the actions and the record are due at the same deadline.
+    assert_due_at_termins(library, instance, "Task_darbibas")
     library.complete(
         instance,
         "Task_darbibas",
@@ -100,6 +106,7 @@ def test_a_complaint_about_a_service_is_accepted_corrected_documented_and_answer
         darbibas="Iesniedzējai atvainojāmies; ieviesta kārtība, ka prombūtnes laikā pieprasījumus pārņem aizvietotājs.",
         nepieciesamas_izmainas=False,
     )
+    assert_due_at_termins(library, instance, "Task_dokumentet")
     library.complete(
         instance,
         "Task_dokumentet",
@@ -243,6 +250,9 @@ def test_an_accepted_suggestion_that_needs_a_change_raises_a_change_request(libr
     assert change_data["avots"] == "sudziba"
     assert change_data["apraksts"] == "E-pakalpojuma formā aizpildīt adresi no Iedzīvotāju reģistra (DAGR)."
     assert change_data["epasts"] == "anna.berzina@example.lv"
+    # The change's registration gets the suggestion's priority (4: Camunda's 30), not its deadline.
+    change_registration = library.task(change, "Task_registret")
+    assert change_registration["priority"] == 30 and task_due(change_registration) is None
 
     # The complaint process does not wait for the change: the submitter is answered now.
     library.complete(
@@ -274,6 +284,7 @@ def test_a_complaint_about_the_institution_as_a_whole_is_decided_by_the_portfoli
         },
     )
     assert [t["taskDefinitionKey"] for t in library.tasks(instance)] == ["Task_izvertet_iestade"]
+    assert_due_at_termins(library, instance, "Task_izvertet_iestade")
     owner_sees = library.api("pakalpojuma-turetajs").get("/engine-rest/task").get_json()
     assert instance not in [t["processInstanceId"] for t in owner_sees]
 
@@ -325,6 +336,8 @@ def test_a_reminder_after_the_reaction_time_and_escalation_to_the_portfolio_mana
     assert [t["taskDefinitionKey"] for t in library.tasks(instance)] == ["Task_izvertet_iestade"]
     escalated = library.task(instance, "Task_izvertet_iestade")
     assert escalated["camundaFormRef"]["key"] == "sudziba-izvertesana-iestade"
+    # Escalated past the deadline, the portfolio manager has the reaction time (2 working days) to decide.
+    assert task_due(escalated) == datetime(2026, 12, 2, 17, 0, tzinfo=RIGA) and escalated["priority"] == 30
     owner_sees = library.api("pakalpojuma-turetajs").get("/engine-rest/task").get_json()
     assert escalated["id"] not in [t["id"] for t in owner_sees]
     library.complete(
@@ -412,6 +425,14 @@ def test_a_complaint_routed_by_request_intake_reports_its_result_back(library):
     assert started["data"]["fromInstanceId"] == intake
     data = library.variables(complaint)
     assert data["avots"] == "pieteikums"
+    # The register entry is due at the intake's deadline, with the intake's priority (4: Camunda's 30).
+    entry = library.task(complaint, "Task_registret")
+    assert (
+        task_due(entry)
+        == datetime.fromisoformat(library.variables(intake)["termins"])
+        == datetime(2026, 11, 30, 17, 0, tzinfo=RIGA)
+    )
+    assert entry["priority"] == data["uzdevuma_prioritate"] == 30
     assert data["temats"] == "Nelaipna apkalpošana" and data["epasts"] == "janis.kalnins@example.lv"
 
     # KAC completes the register entry: the data from intake is already there.
