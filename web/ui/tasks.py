@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import Conflict, Forbidden, NotFound
@@ -66,13 +66,13 @@ def show(task_id: str):
 @blp.route("/<task_id>/fields", methods=["POST"])
 @signed_in
 def fields(task_id: str):
-    """htmx: the form's fields again, with hide conditions evaluated over what is typed so far."""
+    """The ids of the form's fields hidden by their conditions over what is typed so far (plusma.js
+    shows and hides them as the user goes; nothing on the page is replaced)."""
     context = _context(task_id)
     if context is None or context["form"] is None:
         return _gone(task_id)
     submission = validate(context["form"], _submitted(), context["data"])
-    views = field_views(context["form"], context["data"], submission, with_errors=False)
-    return render_template("form_fields.html", fields=views)
+    return jsonify(hidden=sorted(submission.hidden))
 
 
 @blp.route("/<task_id>/claim", methods=["POST"])
