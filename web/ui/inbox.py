@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from engine.errors import BadRequest
-from engine.services.inbox import DEADLINE_STATES, PAGE_SIZES, PRIORITY_BANDS, InboxQuery
+from engine.services.inbox import PAGE_SIZES, InboxQuery
 from web.ui.session import principal, signed_in
 
 blp = Blueprint("inbox", __name__)
@@ -43,9 +43,7 @@ def index():
     context = {
         "query": query,
         "page": page,
-        "deadline_states": DEADLINE_STATES,
-        "priority_bands": list(PRIORITY_BANDS),
-        "page_sizes": PAGE_SIZES,
+        "page_size_choices": [(size, size) for size in PAGE_SIZES],
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "inbox-results":
         return render_template("inbox_results.html", **context)
