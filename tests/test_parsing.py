@@ -832,6 +832,34 @@ def test_form_schema_checks() -> None:
     assert len(problems) == 4
 
 
+def test_forms_the_staff_ui_cannot_render_are_refused_naming_the_component() -> None:
+    def form(*components: dict) -> str:
+        return json.dumps({"id": "f", "components": list(components)})
+
+    problems = problems_of(
+        {
+            "taglist.form": form({"type": "taglist", "id": "Field_tags", "key": "tags", "label": "Tags"}),
+            "regex.form": form(
+                {"type": "textfield", "id": "Field_code", "key": "code", "label": "Code", "validate": {"pattern": "(["}}
+            ),
+            "feel.form": form(
+                {"type": "textfield", "id": "Field_a", "key": "a", "label": "A", "conditional": {"hide": "=a ="}}
+            ),
+            "options.form": form({"type": "select", "id": "Field_s", "key": "s", "label": "S"}),
+        }
+    )
+    for file, component in (
+        ("taglist.form", "Field_tags"),
+        ("regex.form", "Field_code"),
+        ("feel.form", "Field_a"),
+        ("options.form", "Field_s"),
+    ):
+        problem = only_problem(problems, file=file)
+        assert problem.element_id == component, (file, str(problem))
+    assert "taglist" in only_problem(problems, file="taglist.form").message
+    assert len(problems) == 4
+
+
 # ---------------------------------------------------------------------------------------------------------
 # refused deployments: DMN
 

@@ -22,6 +22,8 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 
 from engine.errors import InvalidModel, ModelProblem, ScriptError
+from engine.forms.errors import FormError
+from engine.forms.schema import parse_form
 from engine.parsing.camunda import (
     EXTERNAL,
     Expression,
@@ -502,6 +504,12 @@ class _DeploymentCheck:
             self.problem(name, 'form "components" must be a list')
             ok = False
         if ok:
+            try:
+                # The staff UI renders and validates the form from this schema: refuse now what it could not.
+                parse_form(schema)
+            except FormError as err:
+                self.problem(name, err.reason, element_id=err.component_id)
+                return
             self.forms.append(ParsedForm(form_id=form_id, resource_name=name, schema=schema))
 
     def check_forms_unique(self) -> None:
