@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete
+
 from engine.services.tasks import TaskQuery
+from engine.storage.tables import user_account
 from tests.conftest import PASSWORD
 from tests.ui.conftest import CLERK, UiClient
 
@@ -103,3 +106,18 @@ def test_language_is_switchable_and_remembered_per_user(browser_for):
     assert "Start a process" in again.get("/start/").get_data(as_text=True), "the user's choice is kept"
     assert again.post("/language", {"language": "de"}).status_code == 302
     assert "Start a process" in again.get("/start/").get_data(as_text=True), "an unknown language changes nothing"
+
+
+def test_a_session_ends_twelve_hours_after_sign_in(browser_for):
+    client = browser_for(CLERK)
+    with client.client.session_transaction() as session:
+        session["signed_in_at"] -= 12 * 3600 + 1
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+
+
+def test_a_session_of_a_user_who_no_longer_exists_ends(browser_for, ui_engine):
+    client = browser_for("karlis")
+    with ui_engine.db.transaction() as uow:
+        uow.execute(delete(user_account).where(user_account.c.id == "karlis"))
+    assert client.get("/").status_code == 302
