@@ -2,7 +2,8 @@
 
 Chromium is the machine's own (``apt-get install chromium``), never a browser Playwright downloads.
 One server runs for the whole session with the shipped ``processes/`` and ``forms/`` on its own
-SQLite file; tests share it, so each uses business keys of its own.
+SQLite file and its job scheduler sending e-mail to a recording SMTP server; tests share it, so each
+uses business keys of its own.
 """
 
 from __future__ import annotations
@@ -11,16 +12,30 @@ import os
 import shutil
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from engine.config import PROJECT_ROOT
-from tests.live_server import ADMIN, CLERK, EXECUTOR, PASSWORD, USERS, LiveServer, _environment, run_cli, start_server
+from tests.browser.support import sign_in
+from tests.live_server import (
+    ADMIN,
+    CLERK,
+    EXECUTOR,
+    PASSWORD,
+    USERS,
+    LiveServer,
+    _environment,
+    free_port,
+    run_cli,
+    start_server,
+)
 from tests.live_server import stop as stop_server
+from tests.test_notifications import Recorder
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_INSTALL = "apt-get install -y --no-install-recommends chromium"
@@ -39,6 +54,10 @@ CHROMIUM_ARGS = [
 LOCALE = "lv-LV"
 VIEWPORT = {"width": 1280, "height": 900}
 LOG_TAIL_CHARS = 20_000
+#: Users of the browser tests only, besides tests/live_server.py's USERS (which other tests share):
+#: a clerk who works in English, and one whose tests switch the language and sign out.
+ENGLISH_CLERK, SECOND_CLERK = "emma", "liene"
+BROWSER_USERS = {ENGLISH_CLERK: "kac", SECOND_CLERK: "kac"}
 
 
 @dataclass
@@ -48,10 +67,14 @@ class UiServer:
     base_url: str
     rest_url: str
     server: LiveServer
+    #: Every e-mail the server's jobs sent (``mailbox.messages()``), for the whole session.
+    mailbox: Recorder = field(default_factory=Recorder)
     password: str = PASSWORD
     admin: str = ADMIN
     clerk: str = CLERK
     executor: str = EXECUTOR
+    english_clerk: str = ENGLISH_CLERK
+    second_clerk: str = SECOND_CLERK
 
     @property
     def log_path(self) -> Path:
@@ -102,22 +125,65 @@ def page(browser: Browser) -> Iterator[Page]:
         pytest.fail("uncaught script errors in the page:\n" + "\n".join(uncaught), pytrace=False)
 
 
+@pytest.fixture
+def user_page(browser: Browser, ui_server: UiServer) -> Iterator[Callable[[str], Page]]:
+    """``user_page(name)``: a page in a context of its own (cookies apart), signed in as ``name`` through the
+    sign-in form, as ``page`` is set up; for tests in which several people work side by side."""
+    contexts = []
+    uncaught: list[str] = []
+
+    def open_for(user: str) -> Page:
+        context = browser.new_context(locale=LOCALE, viewport=VIEWPORT)
+        contexts.append(context)
+        new_page = context.new_page()
+        new_page.on("pageerror", lambda error: uncaught.append(f"{user} at {new_page.url}: {error}"))
+        sign_in(new_page, ui_server.base_url, user, ui_server.password)
+        return new_page
+
+    yield open_for
+    for context in contexts:
+        context.close()
+    if uncaught:
+        pytest.fail("uncaught script errors in the page:\n" + "\n".join(uncaught), pytrace=False)
+
+
 @pytest.fixture(scope="session")
-def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
-    """``plusma serve`` with the shipped processes and forms, an admin, a clerk (kac) and an executor (l2)."""
+def smtp_recorder() -> Iterator[tuple[Recorder, int]]:
+    """A local SMTP server that keeps every message: (recorder, port)."""
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield recorder, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory: pytest.TempPathFactory, smtp_recorder: tuple[Recorder, int]) -> Iterator[UiServer]:
+    """``plusma serve`` with the shipped processes and forms, an admin, clerks (kac) and an executor (l2).
+
+    Its job scheduler sends the processes' e-mails to ``smtp_recorder``: without a mail server an
+    instance would wait at its first e-mail task, retrying.
+    """
+    recorder, smtp_port = smtp_recorder
     folder = tmp_path_factory.mktemp("ui-server")
     log_path = folder / "plusma-serve.log"
     env = _environment(f"sqlite:///{folder / 'plusma.sqlite'}")
     env["PLUSMA_PROCESSES_DIR"] = str(PROJECT_ROOT / "processes")
     env["PLUSMA_FORMS_DIR"] = str(PROJECT_ROOT / "forms")
+    env["PLUSMA_SMTP_HOST"] = "127.0.0.1"
+    env["PLUSMA_SMTP_PORT"] = str(smtp_port)
+    env["PLUSMA_SMTP_SECURITY"] = "none"
     run_cli(["db", "upgrade"], env, log_path)
-    for user, group in USERS.items():
+    for user, group in {**USERS, **BROWSER_USERS}.items():
         run_cli(["user", "create", user, "--group", group, "--password", PASSWORD], env, log_path)
     server = start_server(env, log_path)
     try:
         base_url = f"http://127.0.0.1:{server.port}"
         _require_front_end_packages(base_url)
-        yield UiServer(base_url=base_url, rest_url=server.url, server=server)
+        yield UiServer(base_url=base_url, rest_url=server.url, server=server, mailbox=recorder)
     finally:
         stop_server(server.process)
 

@@ -1,4 +1,5 @@
-"""Helpers for the browser tests: the axe-core accessibility check and full-page screenshots.
+"""Helpers for the browser tests: the axe-core accessibility check, full-page screenshots, signing in
+and waiting for what the server's job scheduler does in the background.
 
 Plain functions, imported by test modules (``from tests.browser.support import check_accessibility``).
 """
@@ -6,11 +7,13 @@ Plain functions, imported by test modules (``from tests.browser.support import c
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page
 
 from engine.config import PROJECT_ROOT
 
@@ -19,6 +22,10 @@ AXE_PATH = "/vendor/axe-core/axe.min.js"
 #: WCAG 2.1 A and AA, as the issue asks.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = ("serious", "critical")
+#: How long a step may take that the server's job scheduler finishes (an e-mail, then the next task).
+JOB_SECONDS = 30.0
+#: How long to wait for a locator on one load of a page before reloading it.
+RELOAD_EVERY_MS = 500
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -80,3 +87,61 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{_checked_name(name)}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page: Page, base_url: str, user: str, password: str) -> None:
+    """Sign in through the sign-in form as a person would (type, then Enter); fail saying why if refused."""
+    page.goto(f"{base_url}/sign-in")
+    page.locator("#username").fill(user)
+    page.locator("#password").fill(password)
+    with page.expect_navigation():
+        page.locator("#password").press("Enter")
+    if urlsplit(page.url).path == "/sign-in":
+        alert = page.locator("#sign-in-error")
+        reason = alert.inner_text() if alert.count() else "(no error shown)"
+        pytest.fail(f"{user} could not sign in: {reason}", pytrace=False)
+
+
+def reload_until(page: Page, locator: Locator, what: str, *, timeout: float = JOB_SECONDS) -> Locator:
+    """Reload the page until ``locator`` is on it, for what the server's scheduler does asynchronously.
+
+    Each load is given ``RELOAD_EVERY_MS`` for the locator to appear, so the wait ends as soon as the
+    server is done; after ``timeout`` seconds the test fails naming ``what`` it waited for.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            locator.first.wait_for(state="attached", timeout=RELOAD_EVERY_MS)
+            return locator
+        except PlaywrightError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what}: not on {page.url} after {timeout:.0f} s", pytrace=False)
+        page.reload()
+
+
+def inbox_task_link(page: Page, task_name: str) -> Locator:
+    """The link to a task named ``task_name`` in the inbox's results."""
+    return page.locator("#inbox-results").get_by_role("link", name=task_name, exact=True)
+
+
+def open_inbox_task(page: Page, base_url: str, business_key: str, task_name: str) -> str:
+    """Search the inbox for ``business_key`` until the task ``task_name`` is listed, open it; its id."""
+    page.goto(f"{base_url}/?{urlencode({'q': business_key})}")
+    link = reload_until(page, inbox_task_link(page, task_name), f"task {task_name!r} of {business_key} in the inbox")
+    with page.expect_navigation():
+        link.click()
+    return task_id_of(page)
+
+
+def task_id_of(page: Page) -> str:
+    """The id of the task whose page is open (``/tasks/<id>``)."""
+    path = urlsplit(page.url).path
+    if not path.startswith("/tasks/"):
+        pytest.fail(f"expected a task page, the browser is at {page.url}", pytrace=False)
+    return path.removeprefix("/tasks/")
+
+
+def choose_radio(page: Page, legend: str, option: str) -> None:
+    """Choose ``option`` of the radio group whose legend is ``legend``."""
+    group = page.get_by_role("radiogroup", name=legend).or_(page.get_by_role("group", name=legend))
+    group.get_by_label(option, exact=True).check()
