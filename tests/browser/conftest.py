@@ -54,10 +54,11 @@ CHROMIUM_ARGS = [
 LOCALE = "lv-LV"
 VIEWPORT = {"width": 1280, "height": 900}
 LOG_TAIL_CHARS = 20_000
-#: Users of the browser tests only, besides tests/live_server.py's USERS (which other tests share):
-#: a clerk who works in English, and one whose tests switch the language and sign out.
-ENGLISH_CLERK, SECOND_CLERK = "emma", "liene"
-BROWSER_USERS = {ENGLISH_CLERK: "kac", SECOND_CLERK: "kac"}
+#: Users of the browser tests only, besides tests/live_server.py's USERS (which other tests share): a clerk
+#: who works in English, one who signs in wrongly and signs out, one who switches languages (a user's
+#: language is stored with the user, so a test that changes it keeps it to a user of its own).
+ENGLISH_CLERK, SECOND_CLERK, SWITCHING_CLERK = "emma", "liene", "juris"
+BROWSER_USERS = {ENGLISH_CLERK: "kac", SECOND_CLERK: "kac", SWITCHING_CLERK: "kac"}
 
 
 @dataclass
@@ -75,6 +76,7 @@ class UiServer:
     executor: str = EXECUTOR
     english_clerk: str = ENGLISH_CLERK
     second_clerk: str = SECOND_CLERK
+    switching_clerk: str = SWITCHING_CLERK
 
     @property
     def log_path(self) -> Path:

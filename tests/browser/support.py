@@ -6,9 +6,14 @@ Plain functions, imported by test modules (``from tests.browser.support import c
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -145,3 +150,22 @@ def choose_radio(page: Page, legend: str, option: str) -> None:
     """Choose ``option`` of the radio group whose legend is ``legend``."""
     group = page.get_by_role("radiogroup", name=legend).or_(page.get_by_role("group", name=legend))
     group.get_by_label(option, exact=True).check()
+
+
+def rest_call(rest_url: str, user: str, password: str, method: str, path: str, body: dict | None = None) -> Any:
+    """One call of the REST API (``rest_url`` ends in ``/engine-rest``) with Basic authentication, for setting up
+    what a test does not drive in the browser; JSON in and out. An error status fails the test, naming the call."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    request = urllib.request.Request(
+        rest_url + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            content = response.read()
+    except urllib.error.HTTPError as error:
+        answer = error.read().decode("utf-8", errors="replace")
+        pytest.fail(f"{method} {path} as {user} answered {error.code}: {answer}", pytrace=False)
+    return json.loads(content) if content else None

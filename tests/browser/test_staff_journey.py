@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.support import (
     choose_radio,
     open_inbox_task,
     reload_until,
+    rest_call,
 )
 
 INTAKE = "Pieteikumu pārvaldība"
@@ -26,6 +27,7 @@ REGISTER_SERVICE_REQUEST = "Reģistrēt un klasificēt pakalpojuma pieprasījumu
 EVALUATE = "Izvērtēt atbilstību un pamatotību, pieņemt lēmumu"
 DELIVER = "Sniegt pakalpojumu atbilstoši pakalpojuma līmenim"
 CLOSE = "Slēgt pieteikumu"
+COMPLAINT_REGISTRATION = "Reģistrēt un klasificēt sūdzību vai ierosinājumu"
 
 REQUESTER = "Marta Kalniņa"
 REQUESTER_EMAIL = "marta.kalnina.9101@example.lv"
@@ -175,3 +177,168 @@ def test_a_clerk_registers_a_request_an_executor_fulfils_it_and_the_clerk_closes
         f"Pieteikums Nr. {business_key} izpildīts",
         f"Pieteikums Nr. {business_key} slēgts",
     ]
+
+
+def start_intake(page: Page, base_url: str, business_key: str) -> None:
+    """Start the request intake from the start form with ``business_key``; the clerk lands on the registration."""
+    page.goto(f"{base_url}/start/pieteikumu_parvaldiba")
+    page.get_by_label("Pieteikuma numurs").fill(business_key)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sākt", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(REGISTER)
+
+
+def test_registration_errors_are_shown_at_the_fields_and_in_a_summary_the_keyboard_reaches(user_page, ui_server):
+    clerk = user_page(ui_server.clerk)
+    start_intake(clerk, ui_server.base_url, "PIE-2026-9102")
+    name = clerk.get_by_label("Pieteicējs (vārds, uzvārds vai iestāde)")
+    email = clerk.get_by_label("Pieteicēja e-pasts")
+    email.fill("marta(at)example")
+    clerk.get_by_label("Saņemšanas kanāls").select_option(label="Tālrunis")
+    clerk.get_by_label("Temats").fill("Kāpņu telpas apgaismojums")
+    clerk.get_by_label("Apraksts").fill("Otro nedēļu nedeg gaisma kāpņu telpā.")
+    with clerk.expect_navigation():
+        complete_button(clerk).click()
+
+    # Each error is next to its field and tied to it; the summary lists both and has the focus.
+    expect(clerk.locator("#field-pieteicejs-error")).to_have_text("Aizpildiet šo lauku.")
+    expect(clerk.locator("#field-epasts-error")).to_have_text("Ievadiet e-pasta adresi, piemēram, vards@piemers.lv.")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(email).to_have_attribute("aria-describedby", re.compile(r"(^| )field-epasts-error( |$)"))
+    expect(email).to_have_accessible_description(re.compile("Ievadiet e-pasta adresi"))
+    summary = clerk.locator("#error-summary")
+    expect(summary.get_by_role("heading")).to_have_text("2 laukos jālabo ievadītais")
+    expect(summary.get_by_role("link")).to_have_text(
+        [
+            "Pieteicējs (vārds, uzvārds vai iestāde): Aizpildiet šo lauku.",
+            "Pieteicēja e-pasts: Ievadiet e-pasta adresi, piemēram, vards@piemers.lv.",
+        ]
+    )
+    expect(summary).to_be_focused()
+
+    # Nothing typed was lost.
+    expect(email).to_have_value("marta(at)example")
+    expect(clerk.get_by_label("Saņemšanas kanāls")).to_have_value("talrunis")
+    expect(clerk.get_by_label("Temats")).to_have_value("Kāpņu telpas apgaismojums")
+    expect(clerk.get_by_label("Apraksts")).to_have_value("Otro nedēļu nedeg gaisma kāpņu telpā.")
+
+    # From the summary, Tab reaches its links and Enter on one puts the cursor in its field.
+    clerk.keyboard.press("Tab")
+    expect(summary.get_by_role("link").first).to_be_focused()
+    clerk.keyboard.press("Tab")
+    expect(summary.get_by_role("link").nth(1)).to_be_focused()
+    clerk.keyboard.press("Enter")
+    expect(email).to_be_focused()
+    clerk.keyboard.press("ControlOrMeta+a")
+    clerk.keyboard.type("marta.kalnina@example.lv")
+    clerk.keyboard.press("Shift+Tab")
+    expect(name).to_be_focused()
+    clerk.keyboard.type("Marta Kalniņa")
+    with clerk.expect_navigation():
+        clerk.keyboard.press("Enter")  # Enter in a text field submits the form
+    expect(
+        clerk.get_by_role("status").filter(has_text=f"Uzdevums “{REGISTER}” pabeigts (PIE-2026-9102).")
+    ).to_be_visible()
+
+
+def test_typing_while_conditional_fields_are_updated_is_kept(user_page, ui_server):
+    """Choosing an option asks the server which fields to show; what is typed meanwhile stays, and so does focus."""
+    # A complaint arrives by message (as from the web portal); its registration is the front office's.
+    message = {"messageName": "sudziba_vai_ierosinajums", "businessKey": "PIE-2026-9103", "resultEnabled": True}
+    rest_call(ui_server.rest_url, ui_server.clerk, ui_server.password, "POST", "/message", message)
+    clerk = user_page(ui_server.clerk)
+    open_inbox_task(clerk, ui_server.base_url, "PIE-2026-9103", COMPLAINT_REGISTRATION)
+    service = clerk.get_by_label("Pakalpojums", exact=True)
+    expect(service).to_be_hidden()
+
+    # The server's answer is held back until the clerk has typed into another field.
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    clerk.route("**/tasks/*/fields", hold)
+    with clerk.expect_request("**/tasks/*/fields"):
+        choose_radio(clerk, "Uz ko attiecas", "Konkrētu pakalpojumu")
+    subject = clerk.get_by_label("Temats")
+    subject.click()
+    subject.press_sequentially("Rindas klientu centrā")
+    assert len(held) == 1, held
+    held[0].continue_()
+
+    expect(service).to_be_visible()
+    expect(subject).to_have_value("Rindas klientu centrā")
+    expect(subject).to_be_focused()
+    expect(clerk.get_by_role("radio", name="Konkrētu pakalpojumu")).to_be_checked()
+    service.fill("Klientu apkalpošana")
+    # And back: the field hides again when the choice changes.
+    clerk.unroute("**/tasks/*/fields", hold)
+    choose_radio(clerk, "Uz ko attiecas", "Iestādes darbību kopumā")
+    expect(service).to_be_hidden()
+
+
+def test_a_wrong_password_is_refused_with_a_clear_message_and_the_user_name_kept(page, ui_server):
+    page.goto(f"{ui_server.base_url}/")
+    expect(page).to_have_url(re.compile(r"/sign-in\?next=(/|%2F)$"))  # the inbox needs a signed-in user
+    user_name = page.get_by_label("Lietotājvārds")
+    expect(user_name).to_be_focused()
+    page.keyboard.type(ui_server.second_clerk)
+    page.keyboard.press("Tab")
+    page.keyboard.type("not-the-password")
+    with page.expect_response(lambda response: response.request.method == "POST") as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.status == 401
+
+    expect(page.get_by_role("alert")).to_have_text("Nepareizs lietotājvārds vai parole.")
+    expect(user_name).to_have_value(ui_server.second_clerk)
+    password = page.get_by_label("Parole")
+    expect(password).to_have_value("")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_have_accessible_description("Nepareizs lietotājvārds vai parole.")
+
+    password.fill(ui_server.password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Pieslēgties").click()
+    expect(page).to_have_url(f"{ui_server.base_url}/")
+    expect(page.get_by_role("banner")).to_contain_text(f"Pieslēdzies: {ui_server.second_clerk}")
+
+
+def test_signing_out_ends_the_session(user_page, ui_server):
+    clerk = user_page(ui_server.second_clerk)
+    with clerk.expect_navigation():
+        clerk.get_by_role("button", name="Iziet").click()
+    expect(clerk).to_have_url(re.compile(r"/sign-in\?signed_out=1$"))
+    expect(clerk.get_by_role("status")).to_have_text("Jūs esat izgājis no sistēmas.")
+    expect(clerk.get_by_role("button", name="Iziet")).to_have_count(0)
+    # Back in the browser's history, or any page: the sign-in form again.
+    clerk.go_back()
+    clerk.reload()
+    expect(clerk).to_have_url(re.compile(r"/sign-in\?next="))
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Pieslēgties")
+
+
+def test_switching_to_english_and_back_is_remembered_for_the_user(user_page, ui_server):
+    user = ui_server.switching_clerk
+    clerk = user_page(user)
+    expect(clerk.locator("html")).to_have_attribute("lang", "lv")
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Uzdevumi")
+
+    with clerk.expect_navigation():
+        clerk.get_by_role("button", name="English").click()
+    expect(clerk.locator("html")).to_have_attribute("lang", "en")
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Tasks")
+    expect(clerk.get_by_label("Search by request number or subject")).to_be_visible()
+    clerk.get_by_role("link", name="Start a process").click()
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Start a process")
+    expect(clerk.get_by_role("link", name="Request intake", exact=True)).to_be_visible()  # from the library's catalogue
+
+    # The choice is the user's: a new browser signs in in English.
+    again = user_page(user)
+    expect(again.get_by_role("heading", level=1)).to_have_text("Tasks")
+    expect(again.get_by_role("button", name="Sign out")).to_be_visible()
+
+    with again.expect_navigation():
+        again.get_by_role("button", name="Latviešu").click()
+    expect(again.locator("html")).to_have_attribute("lang", "lv")
+    expect(again.get_by_role("heading", level=1)).to_have_text("Uzdevumi")
+    expect(user_page(user).get_by_role("heading", level=1)).to_have_text("Uzdevumi")
