@@ -121,6 +121,12 @@ def test_two_plusma_worker_processes_fire_every_timer_exactly_once(settings, tmp
         ]
         try:
             assert _wait_until(lambda: _jobs_left(engine) == 0, timeout=60), "the workers did not fire every timer"
+            # On a loaded machine one worker may fire everything before the other has started; a SIGTERM
+            # before a worker sets its handler would kill it instead of stopping it.
+            assert _wait_until(
+                lambda: all("is running due jobs" in (tmp_path / f"worker{i}.log").read_text() for i in range(2)),
+                timeout=60,
+            ), "a worker did not start"
         finally:
             for worker in workers:
                 worker.send_signal(signal.SIGTERM)
