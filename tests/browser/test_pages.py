@@ -393,14 +393,9 @@ def test_the_task_page_needs_no_mouse_from_the_inbox(user_page, ui_server):
     expect(clerk.get_by_role("heading", level=1)).to_have_text("Reģistrēt pieteikumu")
 
 
-# --- defects found here, for the UI to fix (each xfail is strict: it fails the run once the defect is fixed) ----
+# --- defects found here once, kept as tests ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/ui/instances.py timeline(): an e-mail step's 'Sent' entry (connector_completed) has no "
-    "activity_name, so in Latvian it shows the element id 'Activity_pazinot_registraciju', not its name",
-)
 def test_the_timeline_names_every_step_by_its_name(user_page, ui_server):
     instance_id = register(ui_server, "PIE-2026-9215")
     clerk = user_page(ui_server.clerk)
@@ -411,12 +406,6 @@ def test_the_timeline_names_every_step_by_its_name(user_page, ui_server):
     assert not [entry for entry in entries if "Activity_" in entry], entries
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/static/css/plusma.css: '.field--error input' loses to the later 'input[type=\"text\"], ...' rule "
-    "of equal specificity, so invalid text inputs keep the normal border while invalid selects and textareas get "
-    "the error border",
-)
 def test_an_invalid_text_field_has_the_error_border_as_an_invalid_select_has(user_page, ui_server):
     start_intake(ui_server, "PIE-2026-9216")
     clerk = user_page(ui_server.clerk)

@@ -94,6 +94,12 @@ def test_instance_page_marks_the_diagram_and_shows_data_and_history(browser_for,
     xml = clerk.get(f"/instances/{instance_id}/diagram.bpmn")
     assert xml.mimetype == "application/xml" and b"Task_klasificet" in xml.data
 
+    clerk.post("/language", {"language": "en"})
+    english = clerk.get(f"/instances/{instance_id}/diagram.bpmn").get_data(as_text=True)
+    assert 'name="Classify the request"' in english, "the diagram speaks the UI's language"
+    page = clerk.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "Sent: Send the request number" in page and "Step done: Send the request number" not in page
+
     executor = browser_for(EXECUTOR)
     assert executor.get(f"/instances/{instance_id}").status_code == 403
     assert executor.get(f"/instances/{instance_id}/diagram.bpmn").status_code == 403

@@ -73,7 +73,7 @@ def init_app(app: Flask, engine: ProcessEngine) -> None:
         process_choices=process_choices,
         element_name=element_name,
     )
-    app.jinja_env.filters.update(when=_when, markdown=markdown)
+    app.jinja_env.filters.update(when=_when, markdown=markdown, data_value=_data_value)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.after_request(_security_headers)
 
@@ -82,6 +82,19 @@ def _when(value: datetime | None, style: str = "medium") -> str:
     if value is None:
         return "—"
     return format_datetime(value, "dd.MM.yyyy HH:mm" if style == "medium" else style)
+
+
+def _data_value(value: object) -> str:
+    """A process variable as staff read it: yes/no, lists joined, dates in the UI's format."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, datetime):
+        return _when(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_data_value(item) for item in value)
+    return str(value)
 
 
 def _error_page(error: PlusmaError):  # noqa: ANN202

@@ -7,9 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template
 
-from engine.services.definitions import definition_by_id
 from engine.services.tasks import TaskQuery
-from web.ui.labels import element_name, process_name
+from web.ui.labels import element_name, process_name, translated_diagram
 from web.ui.session import principal, signed_in
 
 blp = Blueprint("instances", __name__, url_prefix="/instances")
@@ -43,17 +42,25 @@ def _engine():  # noqa: ANN202
     return current_app.extensions["plusma"]
 
 
+#: Events that already say how a step ended, so its plain completion adds nothing.
+_ENDINGS = {"connector_completed", "external_task_completed", "external_task_bpmn_error"}
+
+
 def timeline(instance: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    told = {e["activity_instance_id"] for e in events if e["event_type"] in _ENDINGS and e["activity_instance_id"]}
     entries = []
     for event in events:
         kind = event["event_type"]
-        if kind == "activity_completed" and event.get("activity_type") in TIMELINE_ACTIVITIES:
-            pass
+        if kind == "activity_completed":
+            if event.get("activity_type") not in TIMELINE_ACTIVITIES or event.get("activity_instance_id") in told:
+                continue
         elif kind not in TIMELINE_EVENTS:
             continue
         name = None
         if event.get("activity_id"):
-            name = element_name(instance["definition_key"], event["activity_id"], event.get("activity_name"))
+            name = element_name(
+                instance["definition_key"], event["activity_id"], event.get("activity_name"), instance["definition_id"]
+            )
         entries.append({**event, "label": name})
     return entries
 
@@ -105,5 +112,6 @@ def _tasks_of(instance_id: str) -> TaskQuery:
 def diagram(instance_id: str):
     engine = _engine()
     instance = engine.instances.get(principal(), instance_id)
-    xml = engine.definitions.xml(definition_by_id(engine.db, instance["definition_id"]))
-    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600"})
+    xml = translated_diagram(instance["definition_id"], instance["definition_key"])
+    # The language is in the session, not the URL: a cached copy must not outlive a language switch.
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, no-cache"})

@@ -6,12 +6,19 @@ Latvian names come from the deployed BPMN; other languages from the process libr
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import current_app, g
+from lxml import etree
 
+from engine.parsing.xml import parse_xml
 from engine.translations import Catalogues
-from web.ui.i18n import language
+from web.ui.i18n import DEFAULT_LANGUAGE, language
+
+#: Element names read from deployed BPMN files, by definition id: definitions never change once deployed.
+_bpmn_names: dict[str, dict[str, str]] = {}
+_bpmn_names_lock = threading.Lock()
 
 
 def catalogues() -> Catalogues:
@@ -35,8 +42,40 @@ def process_choices() -> list[tuple[str, str]]:
     return sorted(names, key=lambda pair: pair[1].casefold())
 
 
-def element_name(process_key: str, element_id: str, default: str | None) -> str:
+def element_name(process_key: str, element_id: str, default: str | None, definition_id: str | None = None) -> str:
+    """An element's name in the UI's language; ``definition_id`` finds the deployed name when the
+    caller has none (history events of some steps carry only the element id)."""
+    if not default and definition_id:
+        default = bpmn_names(definition_id).get(element_id)
     return catalogues().element_name(language(), process_key, element_id, default or element_id)
+
+
+def bpmn_names(definition_id: str) -> dict[str, str]:
+    """Element id to name, as written in the deployed BPMN file of a definition."""
+    with _bpmn_names_lock:
+        names = _bpmn_names.get(definition_id)
+    if names is None:
+        root = _definition_xml(definition_id)
+        names = {e.get("id"): e.get("name") for e in root.iter() if isinstance(e.tag, str) and e.get("name")}
+        with _bpmn_names_lock:
+            _bpmn_names[definition_id] = names
+    return names
+
+
+def _definition_xml(definition_id: str) -> etree._Element:
+    engine = current_app.extensions["plusma"]
+    definition = engine.definitions.get(definition_id)
+    return parse_xml(engine.definitions.xml(definition), definition["resource_name"])
+
+
+def translated_diagram(definition_id: str, process_key: str) -> bytes:
+    """The definition's BPMN file with element names in the UI's language, for the diagram viewer."""
+    root = _definition_xml(definition_id)
+    if language() != DEFAULT_LANGUAGE:
+        for element in root.iter():
+            if isinstance(element.tag, str) and element.get("id") and element.get("name"):
+                element.set("name", element_name(process_key, element.get("id"), element.get("name")))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def form_translation(form_id: str) -> dict[str, Any] | None:
