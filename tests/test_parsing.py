@@ -979,3 +979,22 @@ def test_camunda_expression_body_is_only_for_one_whole_expression() -> None:
     assert camunda_expression_body("${iela} ${numurs}") is None
     assert camunda_expression_body("Nr. ${numurs}") is None
     assert camunda_expression_body("plain") is None
+
+
+def test_user_task_attributes_are_checked_at_deployment() -> None:
+    tasks = [
+        '    <bpmn:userTask id="BadDue" camunda:dueDate="${termins +}"/>',
+        '    <bpmn:userTask id="BadPriority" camunda:priority="high"/>',
+        '    <bpmn:userTask id="BadLiteralDue" camunda:dueDate="next Friday"/>',
+        '    <bpmn:userTask id="BadGroups" camunda:candidateGroups="${__import__(\'os\')}"/>',
+        '    <bpmn:userTask id="Good" camunda:dueDate="${due_in(\'3 darba dienas\')}" camunda:priority="${prio}"'
+        ' camunda:followUpDate="2026-12-01T09:00:00+02:00" camunda:candidateGroups="kac,l2"'
+        ' camunda:assignee="${starter}"/>',
+    ]
+    problems = deploy_one(bpmn_doc(chain(*tasks)))
+    assert "camunda:dueDate" in only_problem(problems, "BadDue").message
+    assert "camunda:priority 'high' is not a whole number" in only_problem(problems, "BadPriority").message
+    assert "'next Friday' is not a date-time" in only_problem(problems, "BadLiteralDue").message
+    assert "camunda:candidateGroups" in only_problem(problems, "BadGroups").message
+    assert not [p for p in problems if p.element_id == "Good"], [str(p) for p in problems]
+    assert len(problems) == 4

@@ -48,6 +48,7 @@ from engine.parsing.timers import (
 )
 from engine.parsing.xml import MAX_FILE_BYTES, parse_xml
 from engine.scripting import compile_expression, compile_script
+from engine.variables import parse_date
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _DMN_NS_PREFIXES = ("http://www.omg.org/spec/DMN/", "https://www.omg.org/spec/DMN/")
@@ -669,6 +670,8 @@ class _DeploymentCheck:
                 self.check_call_activity(name, activity)
             for element in _iter_many(process, ("userTask", "startEvent")):
                 self.check_form_reference(name, element)
+            for task in process.iter(_b("userTask")):
+                self.check_user_task_attributes(name, task)
 
     def check_flows(self, name: str, container: etree._Element) -> None:
         nodes = {el.get("id"): el for el in container if _local(el) in _FLOW_NODES and el.get("id")}
@@ -856,6 +859,29 @@ class _DeploymentCheck:
             )
 
     # --- BPMN: service and send tasks ---------------------------------------------------------------
+
+    def check_user_task_attributes(self, name: str, task: etree._Element) -> None:
+        """Who may work on a user task, its priority and its dates: each ``${...}`` must compile, and a
+        literal priority or date must be one; otherwise the step creating the task would fail."""
+        what = f"userTask {task.get('id')!r}"
+        for attribute in ("assignee", "candidateGroups", "candidateUsers", "priority", "dueDate", "followUpDate"):
+            value = (task.get(_c(attribute)) or "").strip()
+            if not value:
+                continue
+            if is_camunda_expression(value):
+                self.check_text(name, task, f"{what}: camunda:{attribute}", value, task)
+            elif attribute == "priority" and not re.fullmatch(r"[+-]?\d+", value):
+                self.problem(name, f"{what}: camunda:priority {value!r} is not a whole number", task)
+            elif attribute in ("dueDate", "followUpDate"):
+                try:
+                    parse_date(value)
+                except ValueError:
+                    self.problem(
+                        name,
+                        f"{what}: camunda:{attribute} {value!r} is not a date-time "
+                        "(ISO 8601, e.g. 2026-12-01T09:00:00+02:00, or ${due_in('3 darba dienas')})",
+                        task,
+                    )
 
     def check_service_task(self, name: str, task: etree._Element) -> None:
         """An external task or a known connector, as Camunda 7 models them; nothing that needs Java."""
