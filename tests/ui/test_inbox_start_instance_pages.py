@@ -88,7 +88,8 @@ def test_instance_page_marks_the_diagram_and_shows_data_and_history(browser_for,
     active = json.loads(re.search(r"data-active='([^']*)'", page).group(1))
     assert "Task_registret" in completed and "StartEvent_sanemts" in completed
     assert active == ["Task_klasificet"]
-    assert "<code>temats</code>" in page and "Izziņa par deklarēto dzīvesvietu" in page
+    assert "Temats <code>temats</code>" in page and "Izziņa par deklarēto dzīvesvietu" in page
+    assert re.search(r"<code>kanals</code></th><td>Portāls</td>", page), "a choice shows its label, not its code"
     timeline = re.search(r'<ol class="timeline">(.*?)</ol>', page, re.S).group(1)
     assert "Process sākts" in timeline and "Uzdevums pabeigts: Reģistrēt pieteikumu" in timeline and "klara" in timeline
     xml = clerk.get(f"/instances/{instance_id}/diagram.bpmn")

@@ -8,7 +8,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template
 
 from engine.services.tasks import TaskQuery
-from web.ui.labels import element_name, process_name, translated_diagram
+from web.ui.form_view import load_form
+from web.ui.labels import element_name, form_ids, process_name, translated_diagram
 from web.ui.session import principal, signed_in
 
 blp = Blueprint("instances", __name__, url_prefix="/instances")
@@ -79,6 +80,27 @@ def markers(activities: list[dict[str, Any]], open_tasks: list[str]) -> tuple[li
     return sorted(completed - active), sorted(active)
 
 
+def data_rows(definition_id: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
+    """The process data as staff read it: each variable with the label its form gives it, and a
+    choice's option label instead of its code."""
+    fields = {}
+    for form_id in form_ids(definition_id):
+        form = load_form(form_id)
+        for form_field in form.fields if form else ():
+            if form_field.key and form_field.key not in fields:
+                fields[form_field.key] = form_field
+    rows = []
+    for key, value in sorted(variables.items()):
+        form_field = fields.get(key)
+        if form_field is not None and form_field.options:
+            if isinstance(value, list | tuple):
+                value = [form_field.option_label(item) or item for item in value]
+            elif value is not None:
+                value = form_field.option_label(value) or value
+        rows.append({"key": key, "label": form_field.label if form_field else None, "value": value})
+    return rows
+
+
 @blp.route("/<instance_id>")
 @signed_in
 def show(instance_id: str):
@@ -93,7 +115,7 @@ def show(instance_id: str):
         "instance.html",
         instance=instance,
         process_label=process_name(instance["definition_key"]),
-        variables=sorted(variables.items()),
+        variables=data_rows(instance["definition_id"], variables),
         timeline=timeline(instance, events),
         open_tasks=[
             {**t, "label": element_name(instance["definition_key"], t["task_definition_key"], t["name"])} for t in tasks

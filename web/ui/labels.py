@@ -62,6 +62,20 @@ def bpmn_names(definition_id: str) -> dict[str, str]:
     return names
 
 
+def form_ids(definition_id: str) -> list[str]:
+    """The forms a definition's tasks and start event name (``camunda:formRef``), in file order."""
+    found: list[str] = []
+    for element in _definition_xml(definition_id).iter():
+        if isinstance(element.tag, str):
+            form_id = element.get(_CAMUNDA_FORM_REF)
+            if form_id and form_id not in found:
+                found.append(form_id)
+    return found
+
+
+_CAMUNDA_FORM_REF = "{http://camunda.org/schema/1.0/bpmn}formRef"
+
+
 def _definition_xml(definition_id: str) -> etree._Element:
     engine = current_app.extensions["plusma"]
     definition = engine.definitions.get(definition_id)
