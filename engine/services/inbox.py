@@ -18,7 +18,6 @@ from engine import deadlines
 from engine.clock import Clock, stored_utc
 from engine.errors import BadRequest
 from engine.identity import Principal
-from engine.services.instances import visibility_params
 from engine.storage.database import Database
 from engine.storage.tables import task, task_candidate
 
@@ -100,8 +99,6 @@ class InboxPage:
     pages: int
     #: Open tasks per view (mine, group, all) and how many of all are overdue or due soon, unfiltered.
     counts: dict[str, int] = field(default_factory=dict)
-    now: datetime | None = None
-    due_soon_until: datetime | None = None
 
 
 class InboxService:
@@ -113,16 +110,15 @@ class InboxService:
         query.check()
         now = self.clock.now()
         soon = deadlines.calendar().due_in(now, DUE_SOON)
-        params = visibility_params(principal)
         views = self._view_conditions(principal)
         filters = self._filters(query, now, soon)
         order = self._order(query.sort)
         with self.db.transaction(write=False) as uow:
             # One pass over the user's tasks counts every tab; without filters it is the total too.
-            counts = self._counts(uow, views, params, now, soon)
+            counts = self._counts(uow, views, now, soon)
             if filters:
                 total = uow.execute(
-                    select(func.count()).select_from(task).where(views[query.view], *filters), params
+                    select(func.count()).select_from(task).where(views[query.view], *filters)
                 ).scalar_one()
             else:
                 total = counts[query.view]
@@ -133,11 +129,10 @@ class InboxService:
                 .where(views[query.view], *filters)
                 .order_by(*order)
                 .limit(query.page_size)
-                .offset((page - 1) * query.page_size),
-                params,
+                .offset((page - 1) * query.page_size)
             ).all()
         items = [self._item(row._mapping, now, soon) for row in rows]
-        return InboxPage(items, total, page, pages, counts, now, soon)
+        return InboxPage(items, total, page, pages, counts)
 
     def deadline_state(self, due: datetime | None) -> str:
         """The deadline state of one task's due time, now."""
@@ -193,7 +188,7 @@ class InboxService:
         return [task.c.created.desc(), task.c.id]
 
     @staticmethod
-    def _counts(uow, views: dict[str, Any], params: dict[str, Any], now: datetime, soon: datetime) -> dict[str, int]:  # noqa: ANN001
+    def _counts(uow, views: dict[str, Any], now: datetime, soon: datetime) -> dict[str, int]:  # noqa: ANN001
         # Every visible task is the user's own (assigned to them) or claimable (unassigned): the tabs
         # split one scan of the visible tasks by the assignee.
         counted = {
@@ -204,7 +199,7 @@ class InboxService:
             "soon": func.count().filter(task.c.due >= now, task.c.due <= soon),
         }
         statement = select(*[c.label(n) for n, c in counted.items()]).select_from(task).where(views["all"])
-        return dict(uow.execute(statement, params).one()._mapping)
+        return dict(uow.execute(statement).one()._mapping)
 
     @staticmethod
     def _item(row: Any, now: datetime, soon: datetime) -> InboxItem:
