@@ -186,9 +186,10 @@ class TaskService:
 
     def task_data(self, principal: Principal, task_id: str) -> dict[str, Any]:
         """Everything the task sees: its process data (what its form's conditions and defaults read)."""
-        return self._data(principal, task_id)[1]
+        return self.row_and_data(principal, task_id)[1]
 
-    def _data(self, principal: Principal, task_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    def row_and_data(self, principal: Principal, task_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The task row and the task's process data, read together (a task page needs both)."""
         with self.db.transaction(write=False) as uow:
             row = self._visible_row(uow, principal, task_id)
             loaded = self.store.load(uow, row["instance_id"])
@@ -197,7 +198,7 @@ class TaskService:
 
     def form_variables(self, principal: Principal, task_id: str) -> dict[str, Any]:
         """The task's data for its form: the form's fields, or all variables when it has none."""
-        row, data = self._data(principal, task_id)
+        row, data = self.row_and_data(principal, task_id)
         keys = self.form_field_keys(row)
         if keys is None:
             return {k: v for k, v in data.items() if not callable(v)}

@@ -1,7 +1,7 @@
 """A form-js form as HTML: which fields show, their values, and error messages in the UI's language.
 
 The engine parses and validates forms (``engine.forms``); this module only prepares what the
-templates render, so that a first view, a view after errors and an htmx refresh render alike.
+templates render, so that a first view and a view after errors render alike.
 """
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from engine.forms.display import display_context, field_values, hidden_field_ids
 from engine.forms.schema import Field, Form, parse_form
-from engine.forms.validation import FieldError, Submission, validate_submission
+from engine.forms.validation import FieldError, Submission
 from web.ui.labels import form_translation
+from web.ui.session import CSRF_FIELD
 
 # form-js renders text components as CommonMark; raw HTML in them is shown as text, never run.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
@@ -75,8 +76,10 @@ def field_views(
     ]
 
 
-def validate(form: Form, submitted: Mapping[str, list[str]], data: Mapping[str, Any]) -> Submission:
-    return validate_submission(form, submitted, data)
+def submitted_fields(*excluded: str) -> dict[str, list[str]]:
+    """What the browser sent for the form's fields: every value of each name but the CSRF token's."""
+    skip = {CSRF_FIELD, *excluded}
+    return {key: request.form.getlist(key) for key in request.form if key not in skip}
 
 
 def error_message(error: FieldError) -> str:

@@ -9,9 +9,10 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from engine.errors import BadRequest, Forbidden, NotFound
+from engine.forms.validation import Submission, validate_submission
 from engine.services.instances import may_start
 from engine.services.tasks import TaskQuery
-from web.ui.form_view import field_views, load_form, validate
+from web.ui.form_view import field_views, load_form, submitted_fields
 from web.ui.labels import process_name
 from web.ui.session import principal, signed_in
 
@@ -61,24 +62,28 @@ def form(key: str):
     definition = _definition(key)
     form_key, form_ref = engine.definitions.start_form(definition)
     start_form = load_form(form_ref or form_key)
-    context: dict[str, Any] = {"definition": definition, "form": start_form}
+
+    def page(business_key: str, submission: Submission | None = None, status: int = 200, **notices: str):  # noqa: ANN202
+        views = field_views(start_form, {}, submission) if start_form else []
+        return render_template(
+            "start_form.html",
+            definition=definition,
+            form=start_form,
+            fields=views,
+            business_key=business_key,
+            **notices,
+        ), status
+
     if request.method == "GET":
-        business_key = engine.instances.next_business_key(key_prefix(key, engine.clock.now()))
-        views = field_views(start_form, {}) if start_form else []
-        return render_template("start_form.html", fields=views, business_key=business_key, **context)
+        return page(engine.instances.next_business_key(key_prefix(key, engine.clock.now())))
 
     business_key = request.form.get(BUSINESS_KEY_FIELD, "").strip()
-    submitted = {k: request.form.getlist(k) for k in request.form if k not in ("csrf_token", BUSINESS_KEY_FIELD)}
-    submission = validate(start_form, submitted, {}) if start_form else None
+    submission = validate_submission(start_form, submitted_fields(BUSINESS_KEY_FIELD), {}) if start_form else None
     key_error = None if business_key else _("Fill in this field.")
     if len(business_key) > 255:
         key_error = _("Enter at most %(max)s characters.", max=255)
     if key_error or (submission and not submission.ok):
-        views = field_views(start_form, {}, submission) if start_form else []
-        page = render_template(
-            "start_form.html", fields=views, business_key=business_key, key_error=key_error, **context
-        )
-        return page, 422
+        return page(business_key, submission, 422, key_error=key_error)
     try:
         instance = engine.instances.start(
             principal(),
@@ -87,11 +92,7 @@ def form(key: str):
             business_key=business_key,
         )
     except (BadRequest, Forbidden, NotFound) as refused:
-        views = field_views(start_form, {}, submission) if start_form else []
-        page = render_template(
-            "start_form.html", fields=views, business_key=business_key, page_error=refused.message, **context
-        )
-        return page, 400
+        return page(business_key, submission, 400, page_error=refused.message)
     # The starter's own first task, if the process gives them one, is where they continue.
     tasks = engine.tasks.list(principal(), TaskQuery(process_instance_id=instance["id"], sort_by="created"))
     if tasks:

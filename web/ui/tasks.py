@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from engine.errors import Conflict, Forbidden, NotFound
-from engine.forms.validation import Submission
-from web.ui.form_view import field_views, load_form, validate
+from engine.forms.validation import Submission, validate_submission
+from web.ui.form_view import field_views, load_form, submitted_fields
 from web.ui.labels import element_name, process_name
 from web.ui.session import principal, signed_in
 
@@ -18,10 +18,6 @@ blp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 def _engine():  # noqa: ANN202
     return current_app.extensions["plusma"]
-
-
-def _submitted() -> dict[str, list[str]]:
-    return {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
 
 
 def _gone(task_id: str):  # noqa: ANN202
@@ -33,8 +29,7 @@ def _gone(task_id: str):  # noqa: ANN202
 def _context(task_id: str) -> dict[str, Any] | None:
     engine = _engine()
     try:
-        row = engine.tasks.get(principal(), task_id)
-        data = engine.tasks.task_data(principal(), task_id)
+        row, data = engine.tasks.row_and_data(principal(), task_id)
     except NotFound:
         return None
     return {
@@ -71,7 +66,7 @@ def fields(task_id: str):
     context = _context(task_id)
     if context is None or context["form"] is None:
         return _gone(task_id)
-    submission = validate(context["form"], _submitted(), context["data"])
+    submission = validate_submission(context["form"], submitted_fields(), context["data"])
     return jsonify(hidden=sorted(submission.hidden))
 
 
@@ -115,7 +110,7 @@ def complete(task_id: str):
     values: dict[str, Any] = {}
     submission = None
     if context["form"] is not None:
-        submission = validate(context["form"], _submitted(), context["data"])
+        submission = validate_submission(context["form"], submitted_fields(), context["data"])
         if not submission.ok:
             return _render(context, 422, submission)
         values = submission.values
