@@ -63,7 +63,7 @@ def form(key: str):
     form_key, form_ref = engine.definitions.start_form(definition)
     start_form = load_form(form_ref or form_key)
 
-    def page(business_key: str, submission: Submission | None = None, status: int = 200, **notices: str):  # noqa: ANN202
+    def page(business_key: str, submission: Submission | None = None, status: int = 200, **notices: str) -> tuple:
         views = field_views(start_form, {}, submission) if start_form else []
         return render_template(
             "start_form.html",
