@@ -16,9 +16,10 @@ from engine.parsing.xml import parse_xml
 from engine.translations import Catalogues
 from web.ui.i18n import DEFAULT_LANGUAGE, language
 
-#: Element names read from deployed BPMN files, by definition id: definitions never change once deployed.
-_bpmn_names: dict[str, dict[str, str]] = {}
-_bpmn_names_lock = threading.Lock()
+#: Element names and form ids read from deployed BPMN files, by definition id: definitions never change
+#: once deployed.
+_facts: dict[str, tuple[dict[str, str], list[str]]] = {}
+_facts_lock = threading.Lock()
 
 
 def catalogues() -> Catalogues:
@@ -52,28 +53,36 @@ def element_name(process_key: str, element_id: str, default: str | None, definit
 
 def bpmn_names(definition_id: str) -> dict[str, str]:
     """Element id to name, as written in the deployed BPMN file of a definition."""
-    with _bpmn_names_lock:
-        names = _bpmn_names.get(definition_id)
-    if names is None:
-        root = _definition_xml(definition_id)
-        names = {e.get("id"): e.get("name") for e in root.iter() if isinstance(e.tag, str) and e.get("name")}
-        with _bpmn_names_lock:
-            _bpmn_names[definition_id] = names
-    return names
+    return _definition_facts(definition_id)[0]
 
 
 def form_ids(definition_id: str) -> list[str]:
     """The forms a definition's tasks and start event name (``camunda:formRef``), in file order."""
-    found: list[str] = []
-    for element in _definition_xml(definition_id).iter():
-        if isinstance(element.tag, str):
-            form_id = element.get(_CAMUNDA_FORM_REF)
-            if form_id and form_id not in found:
-                found.append(form_id)
-    return found
+    return _definition_facts(definition_id)[1]
 
 
 _CAMUNDA_FORM_REF = "{http://camunda.org/schema/1.0/bpmn}formRef"
+
+
+def _definition_facts(definition_id: str) -> tuple[dict[str, str], list[str]]:
+    """Element names and form ids of a deployed BPMN file, read from one parse and kept."""
+    with _facts_lock:
+        facts = _facts.get(definition_id)
+    if facts is None:
+        names: dict[str, str] = {}
+        forms: list[str] = []
+        for element in _definition_xml(definition_id).iter():
+            if not isinstance(element.tag, str):
+                continue
+            if element.get("id") and element.get("name"):
+                names[element.get("id")] = element.get("name")
+            form_id = element.get(_CAMUNDA_FORM_REF)
+            if form_id and form_id not in forms:
+                forms.append(form_id)
+        facts = (names, forms)
+        with _facts_lock:
+            _facts[definition_id] = facts
+    return facts
 
 
 def _definition_xml(definition_id: str) -> etree._Element:
