@@ -57,6 +57,8 @@ _LIST_COLUMNS = [c for c in process_definition.c if c.name != "spec"]
 class DefinitionService:
     def __init__(self, db: Database) -> None:
         self.db = db
+        #: Definition id to its plain start event's (formKey, formRef), or None: see _plain_start_event.
+        self._plain_starts: dict[str, tuple[str | None, str | None] | None] = {}
 
     def list(
         self,
@@ -111,16 +113,18 @@ class DefinitionService:
 
     def start_form(self, definition: dict[str, Any]) -> tuple[str | None, str | None]:
         """(camunda:formKey, camunda:formRef) of the definition's plain start event, read from its file."""
-        start = self._plain_start_event(definition)
-        if start is None:
-            return None, None
-        return start.get(f"{{{CAMUNDA_NS}}}formKey"), start.get(f"{{{CAMUNDA_NS}}}formRef")
+        return self._plain_start_event(definition) or (None, None)
 
     def has_plain_start_event(self, definition: dict[str, Any]) -> bool:
         """Whether people can start the process (not only a timer or a message)."""
         return self._plain_start_event(definition) is not None
 
-    def _plain_start_event(self, definition: dict[str, Any]):  # noqa: ANN202
+    def _plain_start_event(self, definition: dict[str, Any]) -> tuple[str | None, str | None] | None:
+        """(formKey, formRef) of the plain start event, or None without one; kept per definition, since a
+        deployed definition never changes and the start page asks for every process on each view."""
+        if definition["id"] in self._plain_starts:
+            return self._plain_starts[definition["id"]]
+        found = None
         root = parse_xml(self.xml(definition), definition["resource_name"])
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             if process.get("id") != definition["key"]:
@@ -128,8 +132,11 @@ class DefinitionService:
             for start in process.findall(f"{{{BPMN_NS}}}startEvent"):
                 if any(child.tag.endswith("EventDefinition") for child in start):
                     continue  # a timer or message start event has no form to fill in
-                return start
-        return None
+                found = (start.get(f"{{{CAMUNDA_NS}}}formKey"), start.get(f"{{{CAMUNDA_NS}}}formRef"))
+                break
+            break
+        self._plain_starts[definition["id"]] = found
+        return found
 
     def form(self, form_key: str) -> dict[str, Any] | None:
         """The latest version of a deployed form (form-js schema) by its id."""
