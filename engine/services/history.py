@@ -148,21 +148,29 @@ class HistoryService:
             query = query.where(h.c.activity_type == activity_type)
         with self.db.transaction(write=False) as uow:
             rows = [dict(r._mapping) for r in uow.execute(query.order_by(h.c.id))]
-        activities: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            key = row["activity_instance_id"]
-            current = activities.setdefault(key, {"start": None, "end": None, "assignee": None, "events": []})
-            current["events"].append(row)
-            if row["event_type"] == "activity_started" and current["start"] is None:
+        return pair_activity_events(rows)
+
+
+def pair_activity_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Activity instances from history events in their order: each element's start and end events paired
+    by its task id, with the user task's assignee; events of no activity are skipped."""
+    activities: dict[str, dict[str, Any]] = {}
+    for row in events:
+        key = row["activity_instance_id"]
+        if key is None:
+            continue
+        current = activities.setdefault(key, {"start": None, "end": None, "assignee": None, "events": []})
+        current["events"].append(row)
+        if row["event_type"] == "activity_started" and current["start"] is None:
+            current["start"] = row
+        elif row["event_type"] in ("activity_completed", "activity_cancelled"):
+            current["end"] = row
+            if current["start"] is None:
                 current["start"] = row
-            elif row["event_type"] in ("activity_completed", "activity_cancelled"):
-                current["end"] = row
-                if current["start"] is None:
-                    current["start"] = row
-            elif row["event_type"] == "task_claimed":
-                current["assignee"] = row["user_id"]
-            elif row["event_type"] == "task_unclaimed":
-                current["assignee"] = None
-            elif row["event_type"] == "task_completed" and current["assignee"] is None:
-                current["assignee"] = row["user_id"]
-        return [a for a in activities.values() if a["start"] is not None]
+        elif row["event_type"] == "task_claimed":
+            current["assignee"] = row["user_id"]
+        elif row["event_type"] == "task_unclaimed":
+            current["assignee"] = None
+        elif row["event_type"] == "task_completed" and current["assignee"] is None:
+            current["assignee"] = row["user_id"]
+    return [a for a in activities.values() if a["start"] is not None]

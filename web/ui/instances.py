@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template
 
+from engine.services.history import pair_activity_events
 from engine.services.tasks import TaskQuery
 from web.ui.form_view import load_form
 from web.ui.labels import element_name, form_ids, process_name, translated_diagram
@@ -108,9 +109,11 @@ def show(instance_id: str):
     instance = engine.instances.get(principal(), instance_id)
     variables = engine.instances.variables(principal(), instance_id)
     events = engine.history.events(instance_id)
-    activities = engine.history.activity_instances(instance_id=instance_id)
-    tasks = engine.tasks.list(principal(), _tasks_of(instance_id)) if instance["state"] == "ACTIVE" else []
-    completed, active = markers(activities, [t["task_definition_key"] for t in tasks])
+    tasks = []
+    if instance["state"] == "ACTIVE":
+        tasks = engine.tasks.list(principal(), TaskQuery(process_instance_id=instance_id))
+    # The activities are paired from the events already read, not read again.
+    completed, active = markers(pair_activity_events(events), [t["task_definition_key"] for t in tasks])
     return render_template(
         "instance.html",
         instance=instance,
@@ -123,10 +126,6 @@ def show(instance_id: str):
         completed=completed,
         active=active,
     )
-
-
-def _tasks_of(instance_id: str) -> TaskQuery:
-    return TaskQuery(process_instance_id=instance_id)
 
 
 @blp.route("/<instance_id>/diagram.bpmn")
