@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from engine.clock import ManualClock
@@ -15,19 +14,15 @@ from engine.process_engine import ProcessEngine
 from engine.services.tasks import TaskQuery
 from engine.storage.tables import history_event
 from tests.conftest import FIXTURES
-from tests.test_notifications import Recorder, free_port
+from tests.test_notifications import free_port, recording_smtp_server
 
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def mail_server():
-    handler = Recorder()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with recording_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

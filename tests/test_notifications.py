@@ -10,6 +10,8 @@ import shutil
 import socket
 import ssl
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -65,14 +67,23 @@ class Recorder:
         return self.envelopes[0], self.messages()[0]
 
 
+@contextmanager
+def recording_smtp_server() -> Iterator[tuple[Recorder, int]]:
+    """A plain local SMTP server on a free port that keeps every message: (recorder, port)."""
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield recorder, port
+    finally:
+        controller.stop()
+
+
 @pytest.fixture(scope="module")
 def smtp_server():
-    handler = Recorder()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with recording_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from engine.config import PROJECT_ROOT
@@ -30,12 +29,11 @@ from tests.live_server import (
     USERS,
     LiveServer,
     _environment,
-    free_port,
     run_cli,
     start_server,
 )
 from tests.live_server import stop as stop_server
-from tests.test_notifications import Recorder
+from tests.test_notifications import Recorder, recording_smtp_server
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_INSTALL = "apt-get install -y --no-install-recommends chromium"
@@ -152,14 +150,8 @@ def user_page(browser: Browser, ui_server: UiServer) -> Iterator[Callable[[str],
 @pytest.fixture(scope="session")
 def smtp_recorder() -> Iterator[tuple[Recorder, int]]:
     """A local SMTP server that keeps every message: (recorder, port)."""
-    recorder = Recorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield recorder, port
-    finally:
-        controller.stop()
+    with recording_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from lxml import etree
 from sqlalchemy import select
 
@@ -38,7 +37,7 @@ from engine.services import history
 from engine.storage.tables import history_event
 from engine.variables import parse_date, variables_from_typed, variables_to_typed
 from tests.conftest import PASSWORD, ApiClient
-from tests.test_notifications import Recorder, free_port
+from tests.test_notifications import Recorder, recording_smtp_server
 from web.app import create_app
 from web.cli import collect_files
 
@@ -282,25 +281,21 @@ class Library:
 
 @pytest.fixture
 def library(settings, tmp_path) -> Iterator[Library]:
-    recorder = Recorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    clock = ManualClock(START)
-    notifier = EmailNotifier(SmtpSettings(host="127.0.0.1", port=port, timeout=5, sender="kac@iestade.example.lv"))
-    engine = ProcessEngine(settings, clock=clock, notifier=notifier)
-    try:
-        for group, user in USERS.items():
-            engine.users.create_user(user, PASSWORD, groups=[group])
-        files = collect_files([p for p in (PROCESSES, FORMS) if p.is_dir()])
-        if files:
-            engine.deployments.deploy(files, principal=SYSTEM, name="process-library")
-        app = create_app(engine=engine)
-        app.config["TESTING"] = True
-        yield Library(engine, clock, app.test_client(), recorder)
-    finally:
-        engine.close()
-        controller.stop()
+    with recording_smtp_server() as (recorder, port):
+        clock = ManualClock(START)
+        notifier = EmailNotifier(SmtpSettings(host="127.0.0.1", port=port, timeout=5, sender="kac@iestade.example.lv"))
+        engine = ProcessEngine(settings, clock=clock, notifier=notifier)
+        try:
+            for group, user in USERS.items():
+                engine.users.create_user(user, PASSWORD, groups=[group])
+            files = collect_files([p for p in (PROCESSES, FORMS) if p.is_dir()])
+            if files:
+                engine.deployments.deploy(files, principal=SYSTEM, name="process-library")
+            app = create_app(engine=engine)
+            app.config["TESTING"] = True
+            yield Library(engine, clock, app.test_client(), recorder)
+        finally:
+            engine.close()
 
 
 # --- small helpers the scenario tests share --------------------------------------------------------------

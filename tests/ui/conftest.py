@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from werkzeug.datastructures import MultiDict
 
 from engine.clock import ManualClock
@@ -17,7 +16,7 @@ from engine.identity import SYSTEM
 from engine.notifications import EmailNotifier, SmtpSettings
 from engine.process_engine import ProcessEngine
 from tests.conftest import PASSWORD
-from tests.test_notifications import Recorder, free_port
+from tests.test_notifications import Recorder, recording_smtp_server
 from web.app import create_app
 from web.cli import collect_files
 
@@ -68,19 +67,15 @@ class UiClient:
 
 
 @pytest.fixture
-def mail_server() -> Iterator[Recorder]:
-    recorder = Recorder()
-    recorder.port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=recorder.port)
-    controller.start()
-    yield recorder
-    controller.stop()
+def mail_server() -> Iterator[tuple[Recorder, int]]:
+    with recording_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
 def ui_engine(settings, mail_server) -> Iterator[ProcessEngine]:
     notifier = EmailNotifier(
-        SmtpSettings(host="127.0.0.1", port=mail_server.port, timeout=5, sender="kac@iestade.example.lv")
+        SmtpSettings(host="127.0.0.1", port=mail_server[1], timeout=5, sender="kac@iestade.example.lv")
     )
     engine = ProcessEngine(settings, clock=ManualClock(START), notifier=notifier)
     for user, group in GROUPS.items():
